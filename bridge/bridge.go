@@ -1,0 +1,233 @@
+// Package bridge is the appservice: it takes transactions from the homeserver into a
+// durable inbox, handles them in order per room, and sends through a durable outbox.
+// It translates between Matrix and the domain packages; it holds no business rules.
+package bridge
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+	"go.mau.fi/util/dbutil"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/appservice"
+	"maunium.net/go/mautrix/crypto"
+	"maunium.net/go/mautrix/id"
+	"maunium.net/go/mautrix/sqlstatestore"
+
+	"github.com/lib/pq"
+
+	"github.com/contactcenter/contactcenter/config"
+	"github.com/contactcenter/contactcenter/database"
+)
+
+func init() {
+	// Without this the crypto store falls back to long IN (...) lists on PostgreSQL.
+	crypto.PostgresArrayWrapper = pq.Array
+}
+
+// Bridge is one running service.
+type Bridge struct {
+	Config     *config.Config
+	Log        zerolog.Logger
+	DB         *database.Database
+	AS         *appservice.AppService
+	StateStore *sqlstatestore.SQLStateStore
+
+	// HoldInbox makes the service store what the homeserver sends without handling
+	// it (set before Start): for maintenance, and for tests of a crash between
+	// receiving and handling.
+	HoldInbox bool
+
+	tenants map[id.UserID]*Tenant
+
+	inbox  *roomRunner
+	outbox *roomRunner
+
+	listener net.Listener
+	server   *http.Server
+	ready    atomic.Bool
+	stop     context.CancelFunc
+	wg       sync.WaitGroup
+
+	// now is the clock; tests may replace it.
+	now func() time.Time
+}
+
+// New prepares a bridge from a validated config. Nothing is started.
+func New(cfg *config.Config, log zerolog.Logger) *Bridge {
+	return &Bridge{Config: cfg, Log: log, tenants: map[id.UserID]*Tenant{}, now: time.Now}
+}
+
+// Exit codes for fatal start-up errors, so that operators and scripts can tell causes
+// apart without reading logs.
+const (
+	ExitConfig            = 10
+	ExitDatabase          = 11
+	ExitDatabaseNotOwned  = 12
+	ExitListen            = 13
+	ExitHomeserverDown    = 14
+	ExitUnknownToken      = 15
+	ExitExclusive         = 16
+	ExitEncryption        = 17
+	ExitRegistrationWrite = 18
+)
+
+// StartError is a fatal start-up error with an exit code and a hint for the operator.
+type StartError struct {
+	Code int
+	Hint string
+	Err  error
+}
+
+func (e *StartError) Error() string { return e.Err.Error() }
+func (e *StartError) Unwrap() error { return e.Err }
+
+func fatal(code int, hint string, err error) error {
+	return &StartError{Code: code, Hint: hint, Err: err}
+}
+
+// Start runs the start-up steps in order and returns once the service is ready:
+// database, listener, homeserver checks, business identities, queues, ready.
+// Cancelling ctx aborts start-up, and later stops the background work (Stop too).
+func (b *Bridge) Start(ctx context.Context) error {
+	runCtx, cancel := context.WithCancel(ctx)
+	b.stop = cancel
+	runCtx = b.Log.WithContext(runCtx)
+
+	steps := []struct {
+		name string
+		fn   func(context.Context) error
+	}{
+		{"database", b.openDatabase},
+		{"appservice", b.initAppservice},
+		{"listener", b.listen},
+		{"homeserver", b.checkHomeserver},
+		{"tenants", b.startTenants},
+		{"queues", b.startQueues},
+	}
+	for _, step := range steps {
+		start := time.Now()
+		if err := step.fn(runCtx); err != nil {
+			b.Stop()
+			return err
+		}
+		b.Log.Debug().Str("step", step.name).Dur("took", time.Since(start)).Msg("Start-up step done")
+	}
+	b.ready.Store(true)
+	b.AS.Ready = true
+	b.Log.Info().Int("tenants", len(b.tenants)).Str("listen", b.listener.Addr().String()).Msg("Ready")
+	return nil
+}
+
+// Stop stops everything started so far; it is safe to call more than once.
+func (b *Bridge) Stop() {
+	b.ready.Store(false)
+	if b.stop != nil {
+		b.stop()
+	}
+	if b.server != nil {
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = b.server.Shutdown(shutdownCtx)
+		cancel()
+	}
+	for _, t := range b.tenants {
+		t.stopSync()
+	}
+	b.wg.Wait()
+	if b.DB != nil {
+		_ = b.DB.Close()
+		b.DB = nil
+	}
+}
+
+// Addr is the listener's address (useful when the config asked for port 0).
+func (b *Bridge) Addr() string { return b.listener.Addr().String() }
+
+func (b *Bridge) openDatabase(ctx context.Context) error {
+	uri := b.Config.Database.URI
+	if b.Config.Database.Type == "sqlite" {
+		uri = b.Config.ResolvePath(uri)
+	}
+	db, err := database.Open(database.Config{
+		Type: b.Config.Database.Type, URI: uri,
+		MaxOpenConns: b.Config.Database.MaxOpenConns, MaxIdleConns: b.Config.Database.MaxIdleConns,
+	}, b.Log)
+	if err != nil {
+		return fatal(ExitDatabase, "check database.type and database.uri", err)
+	}
+	b.DB = db
+	if err = db.Upgrade(ctx); errors.Is(err, database.ErrNotOwned) {
+		return fatal(ExitDatabaseNotOwned, "give the service a database of its own; never share the homeserver's", err)
+	} else if err != nil {
+		return fatal(ExitDatabase, "the database could not be upgraded; is it reachable and writable?", err)
+	}
+	b.StateStore = sqlstatestore.NewSQLStateStore(db.Database, dbutil.ZeroLogger(b.Log.With().Str("db_section", "matrix_state").Logger()), false)
+	if err = b.StateStore.Upgrade(ctx); err != nil {
+		return fatal(ExitDatabase, "the Matrix state store could not be upgraded", err)
+	}
+	return nil
+}
+
+func (b *Bridge) initAppservice(ctx context.Context) error {
+	as := appservice.Create()
+	as.Log = b.clientLog(b.Config.BotUserID())
+	as.Registration = b.Config.Registration()
+	as.HomeserverDomain = b.Config.Homeserver.Domain
+	if err := as.SetHomeserverURL(b.Config.Homeserver.Address); err != nil {
+		return fatal(ExitConfig, "homeserver.address must be a URL", err)
+	}
+	as.StateStore = b.StateStore
+	as.QueryHandler = queryHandler{b}
+	as.UserAgent = mautrix.DefaultUserAgent + " contactcenter"
+	b.AS = as
+	return nil
+}
+
+func (b *Bridge) listen(ctx context.Context) error {
+	ln, err := net.Listen("tcp", b.Config.Appservice.Listen)
+	if err != nil {
+		return fatal(ExitListen, "is another process using appservice.listen?", err)
+	}
+	b.listener = ln
+	b.server = &http.Server{Handler: b.routes(), ReadHeaderTimeout: 10 * time.Second}
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		if err := b.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			b.Log.Error().Err(err).Msg("HTTP server stopped")
+		}
+	}()
+	return nil
+}
+
+// Ready tells whether start-up has completed.
+func (b *Bridge) Ready() bool { return b.ready.Load() }
+
+// Tenant returns the running tenant whose business identity is userID, or nil.
+func (b *Bridge) Tenant(userID id.UserID) *Tenant { return b.tenants[userID] }
+
+// TenantByID returns a running tenant by its ID, or nil.
+func (b *Bridge) TenantByID(tenantID string) *Tenant {
+	for _, t := range b.tenants {
+		if t.ID == tenantID {
+			return t
+		}
+	}
+	return nil
+}
+
+// isOurs tells whether a user is the bot, a business identity or a ghost: events they
+// send are the service's own and are never handled as input.
+func (b *Bridge) isOurs(userID id.UserID) bool {
+	localpart, server, err := userID.Parse()
+	if err != nil || server != b.Config.Homeserver.Domain {
+		return false
+	}
+	return userID == b.Config.BotUserID() || b.tenants[userID] != nil || b.Config.IsGhostLocalpart(localpart)
+}

@@ -1,0 +1,162 @@
+package bridge
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/contactcenter/contactcenter/database"
+)
+
+const (
+	// maxInboxAttempts bounds retries of one event (about 10 minutes with backoff).
+	maxInboxAttempts = 12
+	maxInboxBackoff  = 2 * time.Minute
+)
+
+// errPermanent marks a failure that retrying cannot fix.
+var errPermanent = errors.New("permanent")
+
+func permanent(err error) error { return fmt.Errorf("%w: %w", errPermanent, err) }
+
+// job is one inbox entry being handled. Handlers do their network side effects first
+// (they must be idempotent), then Commit their database writes: the writes and the
+// entry's "handled" mark are one database transaction, so a crash leaves either both
+// or neither.
+type job struct {
+	b         *Bridge
+	entry     *database.InboxEntry
+	evt       *event.Event
+	committed bool
+}
+
+// Commit runs writes and marks the entry handled, atomically.
+func (j *job) Commit(ctx context.Context, writes func(ctx context.Context) error) error {
+	err := j.b.DB.DoTxn(ctx, nil, func(ctx context.Context) error {
+		if writes != nil {
+			if err := writes(ctx); err != nil {
+				return err
+			}
+		}
+		return j.b.DB.Inbox.MarkDone(ctx, j.entry.Seq, j.b.now())
+	})
+	if err == nil {
+		j.committed = true
+		j.b.outbox.Wake()
+	}
+	return err
+}
+
+// drainInbox handles a room's pending events in order until none is due.
+func (b *Bridge) drainInbox(ctx context.Context, roomID id.RoomID) {
+	log := zerolog.Ctx(ctx).With().Stringer("room_id", roomID).Logger()
+	ctx = log.WithContext(ctx)
+	for ctx.Err() == nil {
+		entry, err := b.DB.Inbox.Head(ctx, roomID)
+		if err != nil {
+			log.Err(err).Msg("Could not read the inbox")
+			return
+		}
+		if entry == nil || entry.NextAttempt.After(b.now()) {
+			return
+		}
+		err = b.handleEntry(ctx, entry)
+		if err == nil {
+			continue
+		}
+		entryLog := log.With().Str("event_key", entry.Key).Int("attempts", entry.Attempts+1).Logger()
+		if errors.Is(err, errPermanent) || entry.Attempts+1 >= maxInboxAttempts {
+			entryLog.Error().Err(err).Msg("Giving up on an event")
+			if err = b.DB.Inbox.GiveUp(ctx, entry.Seq, b.now(), err); err != nil {
+				log.Err(err).Msg("Could not record giving up")
+				return
+			}
+			continue
+		}
+		retryAt := b.now().Add(backoff(entry.Attempts, maxInboxBackoff))
+		entryLog.Warn().Err(err).Time("retry_at", retryAt).Msg("Event handling failed; will retry")
+		if err = b.DB.Inbox.MarkFailed(ctx, entry.Seq, retryAt, err); err != nil {
+			log.Err(err).Msg("Could not record the failure")
+		}
+		return
+	}
+}
+
+// handleEntry parses one stored event and dispatches it.
+func (b *Bridge) handleEntry(ctx context.Context, entry *database.InboxEntry) error {
+	evt, err := parseEvent(entry.Body)
+	if err != nil {
+		return permanent(err)
+	}
+	j := &job{b: b, entry: entry, evt: evt}
+	ctx = zerolog.Ctx(ctx).With().Stringer("event_id", evt.ID).Str("type", evt.Type.Type).Logger().WithContext(ctx)
+	if err = b.dispatch(ctx, j); err != nil {
+		return err
+	}
+	if !j.committed {
+		return j.Commit(ctx, nil)
+	}
+	return nil
+}
+
+// parseEvent decodes a stored event the way the appservice package would have.
+func parseEvent(raw []byte) (*event.Event, error) {
+	var evt event.Event
+	if err := json.Unmarshal(raw, &evt); err != nil {
+		return nil, fmt.Errorf("stored event is not valid: %w", err)
+	}
+	evt.Type.Class = event.MessageEventType
+	if evt.StateKey != nil {
+		evt.Type.Class = event.StateEventType
+	}
+	if err := evt.Content.ParseRaw(evt.Type); err != nil && !errors.Is(err, event.ErrUnsupportedContentType) && !errors.Is(err, event.ErrContentAlreadyParsed) {
+		return nil, fmt.Errorf("event content does not match its type: %w", err)
+	}
+	return &evt, nil
+}
+
+// dispatch routes an event by type. The state store learns every state event first, so
+// handlers see the room as it is after the event.
+func (b *Bridge) dispatch(ctx context.Context, j *job) error {
+	evt := j.evt
+	if evt.StateKey != nil {
+		mautrix.UpdateStateStore(ctx, b.StateStore, evt)
+	}
+	if evt.Type == event.StateMember {
+		return b.handleMember(ctx, j)
+	}
+	if b.isOurs(evt.Sender) {
+		return nil
+	}
+	room, err := b.DB.CustomerRoom.Get(ctx, evt.RoomID)
+	if err != nil {
+		return err
+	}
+	if room == nil {
+		return nil // not a room the service serves (yet): later issues add staff rooms
+	}
+	tenant := b.TenantByID(room.TenantID)
+	if tenant == nil {
+		zerolog.Ctx(ctx).Warn().Str("tenant", room.TenantID).Msg("Event in a room of a tenant that is no longer configured")
+		return nil
+	}
+	if evt.Type == event.EventEncrypted {
+		if evt, err = tenant.decrypt(ctx, evt, j.entry.Attempts); err != nil {
+			return err
+		}
+		j.evt = evt
+	}
+	switch evt.Type {
+	case event.EventMessage, event.EventSticker, event.EventReaction, event.EventRedaction,
+		event.EventUnstablePollStart, event.EventUnstablePollResponse:
+		return b.handleCustomerEvent(ctx, j, tenant, room)
+	}
+	return nil
+}

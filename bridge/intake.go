@@ -1,0 +1,141 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/contactcenter/contactcenter/bot"
+	"github.com/contactcenter/contactcenter/database"
+)
+
+// handleMember reacts to membership: invites to a business identity start intake;
+// a customer leaving ends their conversation.
+func (b *Bridge) handleMember(ctx context.Context, j *job) error {
+	evt := j.evt
+	target := id.UserID(evt.GetStateKey())
+	membership := evt.Content.AsMember().Membership
+	if t := b.tenants[target]; t != nil && membership == event.MembershipInvite && !b.isOurs(evt.Sender) {
+		return b.handleInvite(ctx, j, t)
+	}
+	if membership != event.MembershipLeave && membership != event.MembershipBan {
+		return nil
+	}
+	room, err := b.DB.CustomerRoom.Get(ctx, evt.RoomID)
+	if err != nil || room == nil || (target != room.Customer && b.tenants[target] == nil) {
+		return err
+	}
+	return j.Commit(ctx, func(ctx context.Context) error {
+		if err := b.DB.CustomerRoom.MarkLeft(ctx, room.RoomID, b.now()); err != nil {
+			return err
+		}
+		conv, err := b.DB.Conversation.Open(ctx, room.RoomID)
+		if err != nil || conv == nil {
+			return err
+		}
+		return b.DB.Conversation.Close(ctx, conv.ID, b.now())
+	})
+}
+
+// handleInvite is intake: join the customer's DM, learn its state (encryption above
+// all), record the room and a conversation, and queue the welcome. Every step is
+// idempotent, so a repeated invite or a retry after a crash greets once.
+func (b *Bridge) handleInvite(ctx context.Context, j *job, t *Tenant) error {
+	evt := j.evt
+	log := zerolog.Ctx(ctx).With().Str("tenant", t.ID).Logger()
+	ctx = log.WithContext(ctx)
+	server := evt.Sender.Homeserver()
+	if b.Config.IsBanned(server) {
+		log.Info().Str("server", server).Msg("Refusing an invite from a banned server")
+		_, err := t.Client.LeaveRoom(ctx, evt.RoomID, &mautrix.ReqLeave{Reason: "This service does not accept conversations from your server."})
+		if err != nil && !errors.Is(err, mautrix.MForbidden) {
+			return err
+		}
+		return nil
+	}
+	if err := b.joinWithRetry(ctx, t, evt.RoomID, server); err != nil {
+		return err
+	}
+	// Transactions only carry state sent after we joined: read the rest now.
+	if _, err := t.Client.State(ctx, evt.RoomID); err != nil {
+		return fmt.Errorf("reading room state: %w", err)
+	}
+	encrypted, err := b.StateStore.IsEncrypted(ctx, evt.RoomID)
+	if err != nil {
+		return err
+	}
+	if encrypted && t.Crypto == nil {
+		return j.Commit(ctx, func(ctx context.Context) error {
+			return b.DB.Outbox.Enqueue(ctx, "refuse-encrypted|"+evt.RoomID.String(), evt.RoomID, t.UserID,
+				event.EventMessage, bot.Notice(bot.EncryptionUnsupported), b.now())
+		})
+	}
+	log.Info().Stringer("room_id", evt.RoomID).Bool("encrypted", encrypted).Msg("Joined a customer room")
+	return j.Commit(ctx, func(ctx context.Context) error {
+		err := b.DB.CustomerRoom.Put(ctx, &database.CustomerRoom{
+			RoomID: evt.RoomID, TenantID: t.ID, Customer: evt.Sender, JoinedAt: b.now(),
+		})
+		if err != nil {
+			return err
+		}
+		_, err = b.openConversation(ctx, t, evt.RoomID)
+		return err
+	})
+}
+
+// openConversation returns the room's open conversation, starting one (and queueing
+// the welcome) if there is none. It runs inside the caller's database transaction.
+func (b *Bridge) openConversation(ctx context.Context, t *Tenant, roomID id.RoomID) (*database.Conversation, error) {
+	conv, err := b.DB.Conversation.Open(ctx, roomID)
+	if err != nil || conv != nil {
+		return conv, err
+	}
+	if conv, err = b.DB.Conversation.Start(ctx, t.ID, roomID, b.now()); err != nil {
+		return nil, err
+	}
+	zerolog.Ctx(ctx).Info().Int64("conversation", conv.ID).Msg("Conversation started")
+	err = b.DB.Outbox.Enqueue(ctx, fmt.Sprintf("welcome|%d", conv.ID), roomID, t.UserID,
+		event.EventMessage, bot.Notice(t.Welcome), b.now())
+	return conv, err
+}
+
+// handleCustomerEvent takes what the customer sends in their room. A customer writing
+// after their conversation ended starts a new one. Relaying to agents is the rooms
+// issue's part; until then the conversation only records that it is active.
+func (b *Bridge) handleCustomerEvent(ctx context.Context, j *job, t *Tenant, room *database.CustomerRoom) error {
+	if j.evt.Sender != room.Customer {
+		return nil
+	}
+	return j.Commit(ctx, func(ctx context.Context) error {
+		_, err := b.openConversation(ctx, t, room.RoomID)
+		return err
+	})
+}
+
+// joinWithRetry joins a room over federation. Right after an invite a homeserver may
+// still refuse the join (M_FORBIDDEN "from leave to join" on Dendrite, about 1 in 6),
+// so retry a few times with growing waits before giving the inbox the failure.
+func (b *Bridge) joinWithRetry(ctx context.Context, t *Tenant, roomID id.RoomID, via string) error {
+	wait := 250 * time.Millisecond
+	var err error
+	for attempt := 0; attempt < 6; attempt++ {
+		_, err = t.Client.JoinRoom(ctx, roomID.String(), &mautrix.ReqJoinRoom{Via: []string{via}})
+		if err == nil {
+			return nil
+		}
+		zerolog.Ctx(ctx).Debug().Err(err).Int("attempt", attempt+1).Msg("Join failed; retrying")
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait *= 2
+	}
+	return fmt.Errorf("joining %s: %w", roomID, err)
+}

@@ -1,0 +1,108 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/id"
+)
+
+const (
+	// maxOutboxBackoff keeps retries frequent enough that a homeserver back from an
+	// outage gets the backlog within seconds.
+	maxOutboxBackoff = 15 * time.Second
+	// maxRefusedAttempts bounds retries of a send the homeserver refuses outright
+	// (for example because the customer left the room).
+	maxRefusedAttempts = 5
+	// roomParallelism bounds how many rooms are worked on at once per queue.
+	roomParallelism = 32
+)
+
+func (b *Bridge) startQueues(ctx context.Context) error {
+	b.outbox = newRoomRunner("outbox", b.DB.Outbox, roomParallelism, b.drainOutbox)
+	runners := []*roomRunner{b.outbox}
+	if !b.HoldInbox {
+		b.inbox = newRoomRunner("inbox", b.DB.Inbox, roomParallelism, b.drainInbox)
+		runners = append(runners, b.inbox)
+	}
+	for _, r := range runners {
+		b.wg.Add(1)
+		go func() {
+			defer b.wg.Done()
+			r.Run(ctx)
+		}()
+	}
+	return nil
+}
+
+// drainOutbox sends a room's queued events in order. The outbox row ID is the Matrix
+// transaction ID, so if we crash after sending but before recording, the resend is
+// deduplicated by the homeserver instead of doubling the message.
+func (b *Bridge) drainOutbox(ctx context.Context, roomID id.RoomID) {
+	log := zerolog.Ctx(ctx).With().Stringer("room_id", roomID).Logger()
+	for ctx.Err() == nil {
+		entry, err := b.DB.Outbox.Head(ctx, roomID)
+		if err != nil {
+			log.Err(err).Msg("Could not read the outbox")
+			return
+		}
+		if entry == nil || entry.NextAttempt.After(b.now()) {
+			return
+		}
+		client := b.senderClient(entry.Sender)
+		if client == nil {
+			log.Error().Stringer("sender", entry.Sender).Msg("Outbox entry from an unknown sender; dropped")
+			_ = b.DB.Outbox.GiveUp(ctx, entry.ID, b.now(), errors.New("unknown sender"))
+			continue
+		}
+		resp, err := client.SendMessageEvent(ctx, roomID, entry.EventType, entry.Content,
+			mautrix.ReqSendEvent{TransactionID: fmt.Sprintf("cc.out.%d", entry.ID)})
+		if err == nil {
+			if err = b.DB.Outbox.MarkSent(ctx, entry.ID, resp.EventID, b.now()); err != nil {
+				log.Err(err).Msg("Sent, but could not record it; the resend will be deduplicated")
+				return
+			}
+			log.Debug().Stringer("event_id", resp.EventID).Str("key", entry.DedupeKey).Msg("Sent")
+			continue
+		}
+		entryLog := log.With().Err(err).Str("key", entry.DedupeKey).Int("attempts", entry.Attempts+1).Logger()
+		if refused(err) && entry.Attempts+1 >= maxRefusedAttempts {
+			entryLog.Error().Msg("Homeserver keeps refusing a send; giving up")
+			_ = b.DB.Outbox.GiveUp(ctx, entry.ID, b.now(), err)
+			continue
+		}
+		retryAt := b.now().Add(backoff(entry.Attempts, maxOutboxBackoff))
+		entryLog.Warn().Time("retry_at", retryAt).Msg("Send failed; will retry")
+		if err = b.DB.Outbox.MarkFailed(ctx, entry.ID, retryAt, err); err != nil {
+			log.Err(err).Msg("Could not record the failure")
+		}
+		return
+	}
+}
+
+// senderClient is the client that sends as one of our users.
+func (b *Bridge) senderClient(sender id.UserID) *mautrix.Client {
+	if t := b.tenants[sender]; t != nil {
+		return t.Client
+	}
+	if b.isOurs(sender) {
+		return b.AS.Intent(sender).Client
+	}
+	return nil
+}
+
+// refused tells whether the homeserver answered with a client error other than rate
+// limiting: retrying the same request is unlikely to help.
+func refused(err error) bool {
+	var httpErr mautrix.HTTPError
+	if errors.As(err, &httpErr) && httpErr.Response != nil {
+		code := httpErr.Response.StatusCode
+		return code >= 400 && code < 500 && code != http.StatusTooManyRequests
+	}
+	return false
+}

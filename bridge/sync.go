@@ -1,0 +1,90 @@
+package bridge
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+
+	"github.com/contactcenter/contactcenter/database"
+)
+
+// syncFilter keeps /sync to what transactions do not bring: invites (some homeservers,
+// Dendrite among them, do not push invites that arrive over federation), to-device
+// messages and device lists. Room timelines come through transactions.
+var syncFilter = &mautrix.Filter{
+	Presence:    &mautrix.FilterPart{NotTypes: []event.Type{{Type: "*"}}},
+	AccountData: &mautrix.FilterPart{NotTypes: []event.Type{{Type: "*"}}},
+	Room: &mautrix.RoomFilter{
+		AccountData: &mautrix.FilterPart{NotTypes: []event.Type{{Type: "*"}}},
+		Ephemeral:   &mautrix.FilterPart{NotTypes: []event.Type{{Type: "*"}}},
+		State:       &mautrix.FilterPart{NotTypes: []event.Type{{Type: "*"}}, LazyLoadMembers: true},
+		Timeline:    &mautrix.FilterPart{NotTypes: []event.Type{{Type: "*"}}, Limit: 1},
+	},
+}
+
+// startSync runs the business identity's /sync loop until stopSync.
+func (t *Tenant) startSync(ctx context.Context) {
+	syncer, ok := t.Client.Syncer.(*mautrix.DefaultSyncer)
+	if !ok {
+		syncer = mautrix.NewDefaultSyncer()
+		t.Client.Syncer = syncer
+	}
+	syncer.FilterJSON = syncFilter
+	syncer.ParseErrorHandler = func(evt *event.Event, err error) bool { return true }
+	syncer.OnEventType(event.StateMember, t.onSyncMember)
+	ctx, t.syncCancel = context.WithCancel(ctx)
+	t.syncDone = make(chan struct{})
+	log := zerolog.Ctx(ctx).With().Str("component", "sync").Str("tenant", t.ID).Logger()
+	go func() {
+		defer close(t.syncDone)
+		for ctx.Err() == nil {
+			err := t.Client.SyncWithContext(log.WithContext(ctx))
+			if ctx.Err() != nil {
+				return
+			}
+			log.Warn().Err(err).Msg("Sync loop stopped; restarting in 2 s")
+			select {
+			case <-ctx.Done():
+			case <-time.After(2 * time.Second):
+			}
+		}
+	}()
+}
+
+func (t *Tenant) stopSync() {
+	if t.syncCancel != nil {
+		t.syncCancel()
+		t.Client.StopSync()
+		<-t.syncDone
+	}
+}
+
+// onSyncMember files invites to the business identity in the inbox, the one path by
+// which every event reaches the handlers. Stripped invite state has no event ID, so the
+// key is the room, the invitee and the sync position: a repeated sync response files
+// nothing new, and the handler is idempotent for a second sighting anyway.
+func (t *Tenant) onSyncMember(ctx context.Context, evt *event.Event) {
+	if evt.Mautrix.EventSource&event.SourceInvite == 0 || evt.GetStateKey() != t.UserID.String() ||
+		evt.Content.AsMember().Membership != event.MembershipInvite {
+		return
+	}
+	since, _ := ctx.Value(mautrix.SyncTokenContextKey).(string)
+	raw, err := json.Marshal(evt)
+	if err != nil {
+		return
+	}
+	key := evt.ID.String()
+	if key == "" {
+		key = fmt.Sprintf("sync-invite|%s|%s|%s", evt.RoomID, t.UserID, since)
+	}
+	if inserted, err := t.b.DB.Inbox.Insert(ctx, key, evt.RoomID, database.SourceSync, raw, t.b.now()); err != nil {
+		zerolog.Ctx(ctx).Err(err).Stringer("room_id", evt.RoomID).Msg("Could not file an invite; the customer must invite again")
+	} else if inserted {
+		t.b.inbox.Wake()
+	}
+}

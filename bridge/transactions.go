@@ -1,0 +1,169 @@
+package bridge
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/rs/zerolog"
+	"go.mau.fi/util/exhttp"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/appservice"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/contactcenter/contactcenter/database"
+)
+
+// maxTransactionSize bounds what one transaction may make us read into memory.
+// Synapse caps transactions at 100 PDUs of at most 64 KiB each.
+const maxTransactionSize = 16 << 20
+
+func (b *Bridge) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("PUT /_matrix/app/v1/transactions/{txnID}", b.putTransaction)
+	mux.HandleFunc("GET /_matrix/app/v1/users/{userID}", b.AS.GetUser)
+	mux.HandleFunc("GET /_matrix/app/v1/rooms/{roomAlias}", b.AS.GetRoom)
+	mux.HandleFunc("POST /_matrix/app/v1/ping", b.AS.PostPing)
+	mux.HandleFunc("GET /_matrix/mau/live", b.AS.GetLive)
+	mux.HandleFunc("GET /_matrix/mau/ready", b.AS.GetReady)
+	return mux
+}
+
+// transaction is the part of an appservice transaction we read: PDUs stay raw so
+// the inbox keeps exactly what the homeserver sent.
+type transaction struct {
+	Events []json.RawMessage `json:"events"`
+	appservice.Transaction
+}
+
+// eventHeader is just enough of an event to file it in the inbox.
+type eventHeader struct {
+	ID     id.EventID `json:"event_id"`
+	RoomID id.RoomID  `json:"room_id"`
+	Type   string     `json:"type"`
+}
+
+// putTransaction stores the transaction's events in the inbox and only then answers
+// 200: once the homeserver hears 200 it never sends them again, so they must already
+// be safe on disk. A repeated transaction inserts nothing new.
+func (b *Bridge) putTransaction(w http.ResponseWriter, r *http.Request) {
+	if !b.AS.CheckServerToken(w, r) {
+		return
+	}
+	txnID := r.PathValue("txnID")
+	log := b.Log.With().Str("txn_id", txnID).Logger()
+	ctx := log.WithContext(context.WithoutCancel(r.Context()))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxTransactionSize))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		mautrix.MTooLarge.WithMessage("Transaction too large").Write(w)
+		return
+	} else if err != nil {
+		mautrix.MNotJSON.WithMessage("Could not read the request body").Write(w)
+		return
+	}
+	var txn transaction
+	if err = json.Unmarshal(body, &txn); err != nil {
+		log.Warn().Err(err).Msg("Malformed transaction")
+		mautrix.MNotJSON.WithMessage("Transaction is not valid JSON: " + err.Error()).Write(w)
+		return
+	}
+	stored, err := b.storeEvents(ctx, txn.Events)
+	if err != nil {
+		log.Err(err).Msg("Could not store transaction; the homeserver will retry")
+		mautrix.MUnknown.WithMessage("Could not store the transaction").Write(w)
+		return
+	}
+	log.Debug().Int("events", len(txn.Events)).Int("new", stored).Msg("Transaction stored")
+	b.handleEncryptionExtensions(ctx, &txn.Transaction)
+	exhttp.WriteEmptyJSONResponse(w, http.StatusOK)
+	if stored > 0 {
+		b.inbox.Wake()
+	}
+}
+
+// storeEvents writes PDUs into the inbox in one database transaction. Events without
+// an ID or room are not Matrix PDUs: they are skipped, not fatal to the rest.
+func (b *Bridge) storeEvents(ctx context.Context, raws []json.RawMessage) (stored int, err error) {
+	now := b.now()
+	err = b.DB.DoTxn(ctx, nil, func(ctx context.Context) error {
+		stored = 0
+		for _, raw := range raws {
+			var hdr eventHeader
+			if json.Unmarshal(raw, &hdr) != nil || hdr.ID == "" || hdr.RoomID == "" || hdr.Type == "" {
+				zerolog.Ctx(ctx).Warn().Msg("Skipping an event without event_id, room_id or type")
+				continue
+			}
+			inserted, err := b.DB.Inbox.Insert(ctx, hdr.ID.String(), hdr.RoomID, database.SourceTransaction, raw, now)
+			if err != nil {
+				return err
+			}
+			if inserted {
+				stored++
+			}
+		}
+		return nil
+	})
+	return stored, err
+}
+
+// handleEncryptionExtensions passes pushed to-device events, key counts and device
+// lists (MSC2409/MSC3202) to the crypto machine of the business identity they are for.
+// They are not customer content and the crypto store persists what it needs.
+func (b *Bridge) handleEncryptionExtensions(ctx context.Context, txn *appservice.Transaction) {
+	toDevice := txn.ToDeviceEvents
+	if toDevice == nil {
+		toDevice = txn.MSC2409ToDeviceEvents
+	}
+	for _, evt := range toDevice {
+		if t := b.tenants[evt.ToUserID]; t != nil && t.Crypto != nil {
+			evt.Type.Class = event.ToDeviceEventType
+			if err := evt.Content.ParseRaw(evt.Type); err != nil && !errors.Is(err, event.ErrUnsupportedContentType) {
+				continue
+			}
+			t.Crypto.Machine().HandleToDeviceEvent(ctx, evt)
+		}
+	}
+	otks := txn.DeviceOTKCount
+	if otks == nil {
+		otks = txn.MSC3202DeviceOTKCount
+	}
+	for userID, devices := range otks {
+		if t := b.tenants[userID]; t != nil && t.Crypto != nil {
+			for deviceID, count := range devices {
+				if deviceID == t.Client.DeviceID {
+					count.UserID, count.DeviceID = userID, deviceID
+					t.Crypto.Machine().HandleOTKCounts(ctx, &count)
+				}
+			}
+		}
+	}
+	lists := txn.DeviceLists
+	if lists == nil {
+		lists = txn.MSC3202DeviceLists
+	}
+	if lists != nil {
+		for _, t := range b.tenants {
+			if t.Crypto != nil {
+				t.Crypto.Machine().HandleDeviceLists(ctx, lists, "")
+			}
+		}
+	}
+}
+
+// queryHandler answers the homeserver's questions about users in our namespace.
+type queryHandler struct{ b *Bridge }
+
+func (q queryHandler) QueryAlias(alias id.RoomAlias) bool { return false }
+
+// QueryUser says yes for the bot and the business identities, registering them, so a
+// customer can DM a business identity before the service ever used it.
+func (q queryHandler) QueryUser(userID id.UserID) bool {
+	if userID != q.b.Config.BotUserID() && q.b.tenants[userID] == nil {
+		return false
+	}
+	return q.b.AS.Intent(userID).EnsureRegistered(q.b.Log.WithContext(context.Background())) == nil
+}

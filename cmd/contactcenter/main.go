@@ -1,0 +1,116 @@
+// Command contactcenter runs the contact center appservice.
+//
+//	contactcenter -e -c config.yaml                      write the example config
+//	contactcenter -g -c config.yaml -r registration.yaml generate secrets and the registration
+//	contactcenter -c config.yaml                         run
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/rs/zerolog"
+
+	"github.com/contactcenter/contactcenter"
+	"github.com/contactcenter/contactcenter/bridge"
+	"github.com/contactcenter/contactcenter/config"
+)
+
+func main() {
+	configPath := flag.String("c", "config.yaml", "config file")
+	writeExample := flag.Bool("e", false, "write the example config to -c and exit")
+	generate := flag.Bool("g", false, "fill in generated secrets in -c, write the registration to -r and exit")
+	registrationPath := flag.String("r", "registration.yaml", "where -g writes the registration")
+	flag.Parse()
+
+	switch {
+	case *writeExample:
+		exit(writeExampleConfig(*configPath))
+	case *generate:
+		exit(generateRegistration(*configPath, *registrationPath))
+	default:
+		exit(run(*configPath))
+	}
+}
+
+// exit prints a fatal error with its hint and leaves with its code.
+func exit(err error) {
+	if err == nil {
+		os.Exit(0)
+	}
+	code, hint := 1, ""
+	var startErr *bridge.StartError
+	if errors.As(err, &startErr) {
+		code, hint = startErr.Code, startErr.Hint
+	}
+	fmt.Fprintf(os.Stderr, "contactcenter: %v\n", err)
+	if hint != "" {
+		fmt.Fprintf(os.Stderr, "hint: %s\n", hint)
+	}
+	os.Exit(code)
+}
+
+func writeExampleConfig(path string) error {
+	if _, err := os.Stat(path); err == nil {
+		return &bridge.StartError{Code: bridge.ExitConfig, Err: fmt.Errorf("%s already exists", path), Hint: "remove it or choose another path with -c"}
+	}
+	return os.WriteFile(path, contactcenter.ExampleConfig, 0o600)
+}
+
+func generateRegistration(configPath, registrationPath string) error {
+	cfg, _, err := config.FillGenerated(configPath)
+	if err != nil {
+		return &bridge.StartError{Code: bridge.ExitConfig, Err: err, Hint: "write an example config with -e first"}
+	}
+	if err = cfg.Validate(true); err != nil {
+		return &bridge.StartError{Code: bridge.ExitConfig, Err: err, Hint: "fix the config and run -g again"}
+	}
+	if err = cfg.Registration().Save(registrationPath); err != nil {
+		return &bridge.StartError{Code: bridge.ExitRegistrationWrite, Err: err}
+	}
+	fmt.Fprintf(os.Stderr, "Wrote %s. Install it in the homeserver (app_service_api.config_files on Dendrite, app_service_config_files on Synapse) and restart the homeserver.\n", registrationPath)
+	return nil
+}
+
+func run(configPath string) error {
+	cfg, err := config.Load(configPath)
+	if err == nil {
+		err = cfg.Validate(true)
+	}
+	if err != nil {
+		return &bridge.StartError{Code: bridge.ExitConfig, Err: err, Hint: "see config.example.yaml; -g fills in secrets"}
+	}
+	log, err := newLogger(cfg.Logging)
+	if err != nil {
+		return &bridge.StartError{Code: bridge.ExitConfig, Err: err}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	b := bridge.New(cfg, log)
+	if err = b.Start(log.WithContext(ctx)); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	log.Info().Msg("Shutting down")
+	b.Stop()
+	return nil
+}
+
+func newLogger(cfg config.LoggingConfig) (zerolog.Logger, error) {
+	level, err := zerolog.ParseLevel(cfg.Level)
+	if err != nil {
+		return zerolog.Logger{}, fmt.Errorf("logging.level: %w", err)
+	}
+	var log zerolog.Logger
+	if cfg.Format == "json" {
+		log = zerolog.New(os.Stderr)
+	} else {
+		log = zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: "15:04:05.000"})
+	}
+	return log.Level(level).With().Timestamp().Logger(), nil
+}

@@ -1,0 +1,97 @@
+// Command sandbox starts a complete local deployment for people and scripts: two
+// federating homeservers, the service on SQLite, demo tenants with agents, a supervisor
+// and customers. It writes sandbox.json when ready and runs until interrupted.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/contactcenter/contactcenter/config"
+	"github.com/contactcenter/contactcenter/internal/deploy"
+)
+
+// marker tells a directory the sandbox made (and may clear) from any other.
+const marker = ".contactcenter-sandbox"
+
+func main() {
+	start := time.Now()
+	log := zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: "15:04:05.000"}).Level(zerolog.InfoLevel).With().Timestamp().Logger()
+	dir, err := prepareDir()
+	if err != nil {
+		fail(err)
+	}
+	fmt.Printf("Sandbox directory: %s\n", dir)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	d, err := deploy.Start(ctx, deploy.Options{Dir: dir, Configure: configureDemo, Log: log})
+	if err != nil {
+		fail(err)
+	}
+	defer d.Close()
+	manifest, err := populate(ctx, d)
+	if err != nil {
+		fail(err)
+	}
+	manifest.Ready = true
+	data, _ := json.MarshalIndent(manifest, "", "  ")
+	if err = os.WriteFile(filepath.Join(dir, "sandbox.json"), data, 0o600); err != nil {
+		fail(err)
+	}
+	printWelcome(manifest, dir, time.Since(start))
+	<-ctx.Done()
+	fmt.Println("\nStopping the sandbox…")
+}
+
+// prepareDir returns $SANDBOX_DIR (default ./sandbox-data), emptied if an earlier
+// sandbox made it; it refuses to empty a directory it did not make.
+func prepareDir() (string, error) {
+	dir := os.Getenv("SANDBOX_DIR")
+	if dir == "" {
+		dir = "sandbox-data"
+	}
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	entries, err := os.ReadDir(dir)
+	if err == nil && len(entries) > 0 {
+		if _, err = os.Stat(filepath.Join(dir, marker)); err != nil {
+			return "", fmt.Errorf("%s is not empty and was not made by the sandbox; choose another SANDBOX_DIR", dir)
+		}
+		if err = os.RemoveAll(dir); err != nil {
+			return "", err
+		}
+	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
+	if err = os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	return dir, os.WriteFile(filepath.Join(dir, marker), nil, 0o600)
+}
+
+// configureDemo gives the sandbox two tenants, so that tenant isolation can be tried.
+func configureDemo(cfg *config.Config) {
+	cfg.Logging.Level = "info"
+	globex := cfg.Tenants[0]
+	globex.ID, globex.Name, globex.BusinessLocalpart, globex.DisplayName = "globex", "Globex", "globex", "Globex Insurance"
+	globex.Welcome = "Welcome to **Globex Insurance**. How can we help?"
+	globex.Closing = "Thank you for contacting Globex."
+	cfg.Tenants = append(cfg.Tenants, globex)
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "sandbox:", err)
+	os.Exit(1)
+}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/contactcenter/contactcenter/internal/deploy"
+	"github.com/contactcenter/contactcenter/testbed"
+)
+
+// Manifest is sandbox.json. Tools outside the repository read it: keep its shape.
+type Manifest struct {
+	Ready              bool       `json:"ready"`
+	CustomerHomeserver Homeserver `json:"customer_homeserver"`
+	BusinessHomeserver Homeserver `json:"business_homeserver"`
+	Tenants            []Tenant   `json:"tenants"`
+	Users              []User     `json:"users"`
+	API                *API       `json:"api,omitempty"`
+}
+
+type Homeserver struct {
+	URL        string `json:"url"`
+	ServerName string `json:"server_name"`
+}
+
+type Tenant struct {
+	ID           string `json:"id"`
+	Name         string `json:"name"`
+	BusinessUser string `json:"business_user"`
+}
+
+type User struct {
+	UserID         string `json:"user_id"`
+	Password       string `json:"password"`
+	Role           string `json:"role"`
+	Tenant         string `json:"tenant,omitempty"`
+	Name           string `json:"name"`
+	Identified     bool   `json:"identified,omitempty"`
+	AccountManager string `json:"account_manager,omitempty"`
+}
+
+// API is the context API; it appears once the service has one.
+type API struct {
+	URL  string            `json:"url"`
+	Keys map[string]string `json:"keys"`
+}
+
+// demoUser is someone the sandbox registers.
+type demoUser struct {
+	localpart, name, role string
+	business              bool   // on the business homeserver (staff) or the customer one
+	tenant                string // the tenant a staff member works for, or a customer is known to
+	identified            bool
+	accountManager        string // localpart of an agent
+}
+
+var demoUsers = []demoUser{
+	{localpart: "carol", name: "Carol Agent", role: "agent", business: true, tenant: "acme"},
+	{localpart: "dave", name: "Dave Agent", role: "agent", business: true, tenant: "acme"},
+	{localpart: "sam", name: "Sam Supervisor", role: "supervisor", business: true, tenant: "acme"},
+	{localpart: "gina", name: "Gina Agent", role: "agent", business: true, tenant: "globex"},
+	{localpart: "alice", name: "Alice Customer", role: "customer", tenant: "acme", identified: true, accountManager: "carol"},
+	{localpart: "bob", name: "Bob Customer", role: "customer"},
+}
+
+// populate registers the demo users and describes the deployment.
+func populate(ctx context.Context, d *deploy.Deployment) (*Manifest, error) {
+	m := &Manifest{
+		CustomerHomeserver: Homeserver{d.Bed.Customer.URL, d.Bed.Customer.ServerName},
+		BusinessHomeserver: Homeserver{d.Bed.Business.URL, d.Bed.Business.ServerName},
+	}
+	for i := range d.Config.Tenants {
+		t := &d.Config.Tenants[i]
+		m.Tenants = append(m.Tenants, Tenant{ID: t.ID, Name: t.Name, BusinessUser: d.Config.BusinessUserID(t).String()})
+	}
+	for _, u := range demoUsers {
+		server := d.Bed.Customer
+		if u.business {
+			server = d.Bed.Business
+		}
+		password := u.localpart + "-sandbox"
+		acct, err := register(ctx, server, u.localpart, password)
+		if err != nil {
+			return nil, fmt.Errorf("registering %s: %w", u.localpart, err)
+		}
+		user := User{UserID: acct.UserID, Password: password, Role: u.role, Tenant: u.tenant, Name: u.name, Identified: u.identified}
+		if u.accountManager != "" {
+			user.AccountManager = fmt.Sprintf("@%s:%s", u.accountManager, d.Bed.Business.ServerName)
+		}
+		m.Users = append(m.Users, user)
+	}
+	return m, nil
+}
+
+// register creates an account, retrying briefly: right after start-up Dendrite may
+// still be settling.
+func register(ctx context.Context, server *testbed.Server, localpart, password string) (acct *testbed.Account, err error) {
+	for attempt := 0; attempt < 5; attempt++ {
+		if acct, err = server.Register(ctx, localpart, password, false); err == nil {
+			return acct, nil
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return nil, err
+}
+
+func printWelcome(m *Manifest, dir string, took time.Duration) {
+	fmt.Printf("\nSandbox ready in %s. Log in with any Matrix client (homeserver URL, user, password):\n\n", took.Round(time.Millisecond))
+	for _, u := range m.Users {
+		hs := m.CustomerHomeserver.URL
+		if u.Role != "customer" {
+			hs = m.BusinessHomeserver.URL
+		}
+		extra := ""
+		if u.Identified {
+			extra = " (identified; account manager " + u.AccountManager + ")"
+		} else if u.Role == "customer" {
+			extra = " (anonymous)"
+		}
+		fmt.Printf("  %-10s %-34s %-16s %s%s\n", u.Role, u.UserID, u.Password, hs, extra)
+	}
+	fmt.Println("\nCustomers start a conversation by DMing a business identity:")
+	for _, t := range m.Tenants {
+		fmt.Printf("  %-8s %s\n", t.Name, t.BusinessUser)
+	}
+	fmt.Printf("\nMachine-readable: %s/sandbox.json. Press Ctrl-C to stop and clean up.\n", dir)
+}

@@ -1,0 +1,274 @@
+// Package config reads, validates and completes the service's YAML configuration.
+// The example config embedded in the binary is the single source of defaults.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/contactcenter/contactcenter"
+)
+
+// Generate is the placeholder for secrets that the service creates itself.
+const Generate = "generate"
+
+type Config struct {
+	Homeserver HomeserverConfig `yaml:"homeserver"`
+	Appservice AppserviceConfig `yaml:"appservice"`
+	Database   DatabaseConfig   `yaml:"database"`
+	Encryption EncryptionConfig `yaml:"encryption"`
+	Federation FederationConfig `yaml:"federation"`
+	Logging    LoggingConfig    `yaml:"logging"`
+	Tenants    []Tenant         `yaml:"tenants"`
+
+	// Path is where the config was read from; relative paths inside it are resolved
+	// against its directory.
+	Path string `yaml:"-"`
+}
+
+type HomeserverConfig struct {
+	Address string `yaml:"address"`
+	Domain  string `yaml:"domain"`
+}
+
+type AppserviceConfig struct {
+	Listen                string `yaml:"listen"`
+	Address               string `yaml:"address"`
+	ID                    string `yaml:"id"`
+	ASToken               string `yaml:"as_token"`
+	HSToken               string `yaml:"hs_token"`
+	SenderLocalpart       string `yaml:"sender_localpart"`
+	BotUsername           string `yaml:"bot_username"`
+	GhostUsernameTemplate string `yaml:"ghost_username_template"`
+}
+
+type DatabaseConfig struct {
+	Type         string `yaml:"type"`
+	URI          string `yaml:"uri"`
+	MaxOpenConns int    `yaml:"max_open_conns"`
+	MaxIdleConns int    `yaml:"max_idle_conns"`
+}
+
+// EncryptionMode says how to-device messages and key counts reach the service.
+type EncryptionMode string
+
+const (
+	EncryptionSync       EncryptionMode = "sync"
+	EncryptionAppservice EncryptionMode = "appservice"
+)
+
+type EncryptionConfig struct {
+	Enabled   bool           `yaml:"enabled"`
+	Mode      EncryptionMode `yaml:"mode"`
+	MSC4190   bool           `yaml:"msc4190"`
+	PickleKey string         `yaml:"pickle_key"`
+}
+
+type FederationConfig struct {
+	BannedServers []string `yaml:"banned_servers"`
+}
+
+type LoggingConfig struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+type Tenant struct {
+	ID                string `yaml:"id"`
+	Name              string `yaml:"name"`
+	BusinessLocalpart string `yaml:"business_localpart"`
+	DisplayName       string `yaml:"display_name"`
+	Avatar            string `yaml:"avatar"`
+	Welcome           string `yaml:"welcome"`
+	Closing           string `yaml:"closing"`
+}
+
+// Example parses the embedded example config.
+func Example() *Config {
+	var cfg Config
+	if err := yaml.Unmarshal(contactcenter.ExampleConfig, &cfg); err != nil {
+		panic(fmt.Errorf("embedded example config is invalid: %w", err))
+	}
+	return &cfg
+}
+
+// Load reads a config file. Keys missing from the file keep the example's defaults;
+// unknown keys are an error so that typos do not silently fall back to defaults.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	cfg := Example()
+	cfg.Tenants = nil
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err = dec.Decode(cfg); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	cfg.Path = path
+	return cfg, nil
+}
+
+var (
+	localpartRe = regexp.MustCompile(`^[a-z0-9._=/+-]+$`)
+	tenantIDRe  = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
+)
+
+// Validate checks everything that can be checked without the network. With
+// requireSecrets, "generate" placeholders are errors (the service cannot run with them).
+func (c *Config) Validate(requireSecrets bool) error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if u, err := url.Parse(c.Homeserver.Address); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		add("homeserver.address must be an http(s) URL, got %q", c.Homeserver.Address)
+	}
+	if c.Homeserver.Domain == "" {
+		add("homeserver.domain is required")
+	}
+	if c.Appservice.Listen == "" {
+		add("appservice.listen is required")
+	}
+	if c.Appservice.ID == "" {
+		add("appservice.id is required")
+	}
+	if !localpartRe.MatchString(c.Appservice.BotUsername) {
+		add("appservice.bot_username %q is not a valid localpart", c.Appservice.BotUsername)
+	}
+	if strings.Count(c.Appservice.GhostUsernameTemplate, "{{.}}") != 1 {
+		add("appservice.ghost_username_template must contain {{.}} exactly once")
+	}
+	if requireSecrets {
+		for name, v := range map[string]string{
+			"appservice.as_token": c.Appservice.ASToken, "appservice.hs_token": c.Appservice.HSToken,
+			"appservice.sender_localpart": c.Appservice.SenderLocalpart,
+		} {
+			if v == "" || v == Generate {
+				add("%s is not set: generate the registration first (-g)", name)
+			}
+		}
+		if c.Encryption.Enabled && (c.Encryption.PickleKey == "" || c.Encryption.PickleKey == Generate) {
+			add("encryption.pickle_key is not set: generate the registration first (-g)")
+		}
+	}
+	switch c.Database.Type {
+	case "sqlite", "postgres":
+	default:
+		add("database.type must be sqlite or postgres, got %q", c.Database.Type)
+	}
+	if c.Database.URI == "" {
+		add("database.uri is required")
+	}
+	switch c.Encryption.Mode {
+	case EncryptionSync, EncryptionAppservice:
+	default:
+		add("encryption.mode must be sync or appservice, got %q", c.Encryption.Mode)
+	}
+	switch c.Logging.Format {
+	case "pretty", "json":
+	default:
+		add("logging.format must be pretty or json, got %q", c.Logging.Format)
+	}
+	errs = append(errs, c.validateTenants()...)
+	return errors.Join(errs...)
+}
+
+func (c *Config) validateTenants() (errs []error) {
+	if len(c.Tenants) == 0 {
+		return []error{errors.New("tenants: at least one tenant is required")}
+	}
+	ids := map[string]bool{}
+	localparts := map[string]bool{c.Appservice.BotUsername: true}
+	for i, t := range c.Tenants {
+		where := fmt.Sprintf("tenants[%d]", i)
+		if !tenantIDRe.MatchString(t.ID) {
+			errs = append(errs, fmt.Errorf("%s.id %q must be 1-32 of a-z, 0-9, _ and -", where, t.ID))
+		} else if ids[t.ID] {
+			errs = append(errs, fmt.Errorf("%s.id %q is used twice", where, t.ID))
+		}
+		ids[t.ID] = true
+		if !localpartRe.MatchString(t.BusinessLocalpart) {
+			errs = append(errs, fmt.Errorf("%s.business_localpart %q is not a valid localpart", where, t.BusinessLocalpart))
+		} else if localparts[t.BusinessLocalpart] {
+			errs = append(errs, fmt.Errorf("%s.business_localpart %q is already taken", where, t.BusinessLocalpart))
+		} else if c.IsGhostLocalpart(t.BusinessLocalpart) {
+			errs = append(errs, fmt.Errorf("%s.business_localpart %q falls in the ghost namespace", where, t.BusinessLocalpart))
+		}
+		localparts[t.BusinessLocalpart] = true
+		if t.Name == "" {
+			errs = append(errs, fmt.Errorf("%s.name is required", where))
+		}
+		if t.Welcome == "" {
+			errs = append(errs, fmt.Errorf("%s.welcome is required", where))
+		}
+	}
+	return errs
+}
+
+// BotUserID is the service-wide bot.
+func (c *Config) BotUserID() id.UserID {
+	return id.NewUserID(c.Appservice.BotUsername, c.Homeserver.Domain)
+}
+
+// BusinessUserID is the identity customers DM for a tenant.
+func (c *Config) BusinessUserID(t *Tenant) id.UserID {
+	return id.NewUserID(t.BusinessLocalpart, c.Homeserver.Domain)
+}
+
+// GhostUserID is the ghost for an opaque ghost ID.
+func (c *Config) GhostUserID(ghostID string) id.UserID {
+	return id.NewUserID(strings.Replace(c.Appservice.GhostUsernameTemplate, "{{.}}", ghostID, 1), c.Homeserver.Domain)
+}
+
+// IsGhostLocalpart tells whether a localpart belongs to the ghost namespace.
+func (c *Config) IsGhostLocalpart(localpart string) bool {
+	prefix, suffix, _ := strings.Cut(c.Appservice.GhostUsernameTemplate, "{{.}}")
+	return len(localpart) > len(prefix)+len(suffix) && strings.HasPrefix(localpart, prefix) && strings.HasSuffix(localpart, suffix)
+}
+
+// TenantByBusinessUser finds the tenant whose business identity is userID.
+func (c *Config) TenantByBusinessUser(userID id.UserID) *Tenant {
+	for i := range c.Tenants {
+		if c.BusinessUserID(&c.Tenants[i]) == userID {
+			return &c.Tenants[i]
+		}
+	}
+	return nil
+}
+
+// TenantByID finds a tenant by its ID.
+func (c *Config) TenantByID(tenantID string) *Tenant {
+	for i := range c.Tenants {
+		if c.Tenants[i].ID == tenantID {
+			return &c.Tenants[i]
+		}
+	}
+	return nil
+}
+
+// IsBanned tells whether invites from this server are refused.
+func (c *Config) IsBanned(serverName string) bool {
+	for _, s := range c.Federation.BannedServers {
+		if strings.EqualFold(s, serverName) {
+			return true
+		}
+	}
+	return false
+}
+
+// ResolvePath makes a path from the config relative to the config file's directory.
+func (c *Config) ResolvePath(p string) string {
+	if filepath.IsAbs(p) || c.Path == "" {
+		return p
+	}
+	return filepath.Join(filepath.Dir(c.Path), p)
+}

@@ -1,0 +1,66 @@
+package database
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"go.mau.fi/util/dbutil"
+	"maunium.net/go/mautrix/id"
+)
+
+const (
+	upsertCustomerRoomQuery = `
+		INSERT INTO customer_room (room_id, tenant_id, customer_mxid, joined_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (room_id) DO UPDATE SET left_at = NULL`
+	getCustomerRoomQuery  = `SELECT room_id, tenant_id, customer_mxid, joined_at, left_at FROM customer_room WHERE room_id = $1`
+	markCustomerLeftQuery = `UPDATE customer_room SET left_at = $2 WHERE room_id = $1`
+)
+
+// CustomerRoom is the DM between one customer and one tenant's business identity.
+type CustomerRoom struct {
+	RoomID   id.RoomID
+	TenantID string
+	Customer id.UserID
+	JoinedAt time.Time
+	LeftAt   time.Time
+}
+
+func (r *CustomerRoom) Scan(row dbutil.Scannable) (*CustomerRoom, error) {
+	var joined int64
+	var left sql.NullInt64
+	if err := row.Scan(&r.RoomID, &r.TenantID, &r.Customer, &joined, &left); err != nil {
+		return nil, err
+	}
+	r.JoinedAt = time.UnixMilli(joined)
+	if left.Valid {
+		r.LeftAt = time.UnixMilli(left.Int64)
+	}
+	return r, nil
+}
+
+type CustomerRoomQuery struct {
+	db *dbutil.Database
+}
+
+// Put records a customer room, or reopens one the customer had left.
+func (q *CustomerRoomQuery) Put(ctx context.Context, r *CustomerRoom) error {
+	_, err := q.db.Exec(ctx, upsertCustomerRoomQuery, r.RoomID, r.TenantID, r.Customer, r.JoinedAt.UnixMilli())
+	return err
+}
+
+// Get returns the customer room, or nil if the room is not one.
+func (q *CustomerRoomQuery) Get(ctx context.Context, roomID id.RoomID) (*CustomerRoom, error) {
+	r, err := (&CustomerRoom{}).Scan(q.db.QueryRow(ctx, getCustomerRoomQuery, roomID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return r, err
+}
+
+// MarkLeft records that the customer left the room.
+func (q *CustomerRoomQuery) MarkLeft(ctx context.Context, roomID id.RoomID, at time.Time) error {
+	_, err := q.db.Exec(ctx, markCustomerLeftQuery, roomID, at.UnixMilli())
+	return err
+}

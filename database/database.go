@@ -1,0 +1,103 @@
+// Package database is the service's store: its own tables, one file per table, on
+// PostgreSQL (lib/pq) or SQLite (pure Go), sharing one connection pool with mautrix's
+// state store and crypto store, each under its own version table.
+package database
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	_ "github.com/lib/pq"
+	"github.com/rs/zerolog"
+	"go.mau.fi/util/dbutil"
+	_ "modernc.org/sqlite"
+
+	"github.com/contactcenter/contactcenter/database/upgrades"
+)
+
+// Owner is written into the database on first use; a database owned by another
+// program is refused.
+const Owner = "contactcenter"
+
+type Database struct {
+	*dbutil.Database
+	Inbox        *InboxQuery
+	Outbox       *OutboxQuery
+	CustomerRoom *CustomerRoomQuery
+	Conversation *ConversationQuery
+}
+
+// Config selects and tunes the database.
+type Config struct {
+	Type         string // "sqlite" or "postgres"
+	URI          string // a file path for SQLite
+	MaxOpenConns int
+	MaxIdleConns int
+}
+
+// ErrNotOwned is returned when the database belongs to another program.
+var ErrNotOwned = errors.New("database belongs to another program")
+
+// Open connects without touching the schema; call Upgrade next.
+func Open(cfg Config, log zerolog.Logger) (*Database, error) {
+	var driver, uri string
+	switch cfg.Type {
+	case "postgres":
+		driver, uri = "postgres", cfg.URI
+	case "sqlite":
+		// WAL and a busy timeout let the state store, crypto store and our tables share
+		// one file without "database is locked" errors; foreign keys are off by default.
+		driver = "sqlite"
+		uri = cfg.URI
+		if !strings.HasPrefix(uri, "file:") {
+			uri = "file:" + uri
+		}
+		sep := "?"
+		if strings.Contains(uri, "?") {
+			sep = "&"
+		}
+		uri += sep + "_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	default:
+		return nil, fmt.Errorf("unknown database type %q", cfg.Type)
+	}
+	raw, err := dbutil.NewWithDialect(uri, driver)
+	if err != nil {
+		return nil, err
+	}
+	raw.Owner = Owner
+	// dbutil skips its check for Synapse and Dendrite tables unless told otherwise.
+	raw.IgnoreForeignTables = false
+	raw.VersionTable = "cc_version"
+	raw.UpgradeTable = upgrades.Table
+	raw.Log = dbutil.ZeroLogger(log.With().Str("db_section", "main").Logger())
+	if cfg.MaxOpenConns > 0 {
+		raw.RawDB.SetMaxOpenConns(cfg.MaxOpenConns)
+	}
+	if cfg.MaxIdleConns > 0 {
+		raw.RawDB.SetMaxIdleConns(cfg.MaxIdleConns)
+	}
+	return New(raw), nil
+}
+
+// New wraps an open dbutil database.
+func New(raw *dbutil.Database) *Database {
+	return &Database{
+		Database:     raw,
+		Inbox:        &InboxQuery{newQueue(raw, "inbox", "seq", "handled_at")},
+		Outbox:       &OutboxQuery{newQueue(raw, "outbox", "id", "sent_at")},
+		CustomerRoom: &CustomerRoomQuery{raw},
+		Conversation: &ConversationQuery{raw},
+	}
+}
+
+// Upgrade brings the service's own tables to the latest version.
+func (db *Database) Upgrade(ctx context.Context) error {
+	err := db.Database.Upgrade(ctx)
+	var notOwned dbutil.NotOwnedError
+	if errors.As(err, &notOwned) || errors.Is(err, dbutil.ErrForeignTables) {
+		return fmt.Errorf("%w: %w", ErrNotOwned, err)
+	}
+	return err
+}

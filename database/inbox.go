@@ -1,0 +1,77 @@
+package database
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"go.mau.fi/util/dbutil"
+	"maunium.net/go/mautrix/id"
+)
+
+const (
+	insertInboxQuery = `
+		INSERT INTO inbox (event_key, room_id, source, body, received_at) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (event_key) DO NOTHING`
+	headInboxQuery = `
+		SELECT seq, event_key, room_id, source, body, received_at, attempts, next_attempt
+		FROM inbox WHERE room_id = $1 AND handled_at IS NULL ORDER BY seq LIMIT 1`
+)
+
+// InboxSource says how an event reached the service.
+type InboxSource string
+
+const (
+	SourceTransaction InboxSource = "transaction"
+	SourceSync        InboxSource = "sync"
+)
+
+// InboxEntry is one received event waiting to be handled.
+type InboxEntry struct {
+	Seq        int64
+	Key        string
+	RoomID     id.RoomID
+	Source     InboxSource
+	Body       []byte
+	ReceivedAt time.Time
+	Attempts   int
+	// NextAttempt is when a failed row may be tried again.
+	NextAttempt time.Time
+}
+
+func (e *InboxEntry) Scan(row dbutil.Scannable) (*InboxEntry, error) {
+	var receivedAt, nextAttempt int64
+	var body string
+	err := row.Scan(&e.Seq, &e.Key, &e.RoomID, &e.Source, &body, &receivedAt, &e.Attempts, &nextAttempt)
+	if err != nil {
+		return nil, err
+	}
+	e.Body = []byte(body)
+	e.ReceivedAt = time.UnixMilli(receivedAt)
+	e.NextAttempt = time.UnixMilli(nextAttempt)
+	return e, nil
+}
+
+type InboxQuery struct {
+	queue
+}
+
+// Insert stores a received event unless one with the same key is already there.
+func (q *InboxQuery) Insert(ctx context.Context, key string, roomID id.RoomID, source InboxSource, body []byte, now time.Time) (bool, error) {
+	res, err := q.db.Exec(ctx, insertInboxQuery, key, roomID, source, string(body), now.UnixMilli())
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// Head returns the room's first pending event, or nil.
+func (q *InboxQuery) Head(ctx context.Context, roomID id.RoomID) (*InboxEntry, error) {
+	entry, err := (&InboxEntry{}).Scan(q.db.QueryRow(ctx, headInboxQuery, roomID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return entry, err
+}

@@ -1,0 +1,74 @@
+package database
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.mau.fi/util/dbutil"
+	"maunium.net/go/mautrix/id"
+)
+
+// queue holds the SQL shared by the inbox and the outbox: both are per-room ordered
+// queues of pending rows with a retry time, where a room's head row blocks the rows
+// behind it so that order within a room is kept even across failures.
+type queue struct {
+	db                      *dbutil.Database
+	dueRooms, nextDue       string
+	markDone, markFailed    string
+	giveUp                  string
+	countPending, deadRooms string
+}
+
+func newQueue(db *dbutil.Database, table, key, doneCol string) queue {
+	head := fmt.Sprintf(`%[2]s = (SELECT MIN(%[2]s) FROM %[1]s h WHERE h.room_id = q.room_id AND h.%[3]s IS NULL)`, table, key, doneCol)
+	return queue{
+		db:           db,
+		dueRooms:     fmt.Sprintf(`SELECT room_id FROM %s q WHERE %s IS NULL AND next_attempt <= $1 AND %s`, table, doneCol, head),
+		nextDue:      fmt.Sprintf(`SELECT COALESCE(MIN(next_attempt), 0) FROM %s q WHERE %s IS NULL AND %s`, table, doneCol, head),
+		markDone:     fmt.Sprintf(`UPDATE %s SET %s = $2, last_error = NULL WHERE %s = $1`, table, doneCol, key),
+		markFailed:   fmt.Sprintf(`UPDATE %s SET attempts = attempts + 1, next_attempt = $2, last_error = $3 WHERE %s = $1`, table, key),
+		giveUp:       fmt.Sprintf(`UPDATE %s SET attempts = attempts + 1, %s = $2, last_error = $3 WHERE %s = $1`, table, doneCol, key),
+		countPending: fmt.Sprintf(`SELECT COUNT(*) FROM %s WHERE %s IS NULL`, table, doneCol),
+	}
+}
+
+// DueRooms lists the rooms whose first pending row may be tried now.
+func (q *queue) DueRooms(ctx context.Context, now time.Time) ([]id.RoomID, error) {
+	rows, err := q.db.Query(ctx, q.dueRooms, now.UnixMilli())
+	return dbutil.NewRowIterWithError(rows, dbutil.ScanSingleColumn[id.RoomID], err).AsList()
+}
+
+// NextDue is when the earliest waiting head row may be tried (zero if none waits).
+func (q *queue) NextDue(ctx context.Context) (time.Time, error) {
+	var ms int64
+	if err := q.db.QueryRow(ctx, q.nextDue).Scan(&ms); err != nil || ms == 0 {
+		return time.Time{}, err
+	}
+	return time.UnixMilli(ms), nil
+}
+
+// MarkDone finishes a row; within a handler's transaction it commits with the
+// handler's own writes.
+func (q *queue) MarkDone(ctx context.Context, key int64, now time.Time) error {
+	_, err := q.db.Exec(ctx, q.markDone, key, now.UnixMilli())
+	return err
+}
+
+// MarkFailed records a failed try and when to try again.
+func (q *queue) MarkFailed(ctx context.Context, key int64, retryAt time.Time, cause error) error {
+	_, err := q.db.Exec(ctx, q.markFailed, key, retryAt.UnixMilli(), cause.Error())
+	return err
+}
+
+// GiveUp finishes a row that failed for good, keeping the reason.
+func (q *queue) GiveUp(ctx context.Context, key int64, now time.Time, cause error) error {
+	_, err := q.db.Exec(ctx, q.giveUp, key, now.UnixMilli(), cause.Error())
+	return err
+}
+
+// CountPending counts rows not yet done.
+func (q *queue) CountPending(ctx context.Context) (n int, err error) {
+	err = q.db.QueryRow(ctx, q.countPending).Scan(&n)
+	return
+}

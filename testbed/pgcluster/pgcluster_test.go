@@ -1,0 +1,81 @@
+package pgcluster
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+)
+
+func TestMain(m *testing.M) { os.Exit(Main(m)) }
+
+func TestCluster(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	begin := time.Now()
+	c, err := Start(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("started in %v: dir %s socket %s port %d", time.Since(begin), c.Dir, c.SocketDir, c.Port)
+	for i, name := range []string{"alpha", "beta-2"} {
+		uri, err := c.CreateDatabase(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("uri %s", uri)
+		db, err := sql.Open("postgres", uri)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExecContext(ctx, `CREATE TABLE items (id serial PRIMARY KEY, name text NOT NULL)`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExecContext(ctx, `INSERT INTO items (name) VALUES ($1)`, name); err != nil {
+			t.Fatal(err)
+		}
+		var got, cur string
+		if err := db.QueryRowContext(ctx, `SELECT name, current_database() FROM items WHERE id = 1`).Scan(&got, &cur); err != nil {
+			t.Fatal(err)
+		}
+		if got != name || cur != name {
+			t.Errorf("database %d: got %q in %q, want %q", i, got, cur, name)
+		}
+		var fsync string
+		if err := db.QueryRowContext(ctx, `SHOW fsync`).Scan(&fsync); err != nil || fsync != "off" {
+			t.Errorf("fsync = %q, %v", fsync, err)
+		}
+		db.Close()
+	}
+	begin = time.Now()
+	if err := c.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("stopped in %v", time.Since(begin))
+	if _, err := os.Stat(c.Dir); !os.IsNotExist(err) {
+		t.Errorf("dir %s still there: %v", c.Dir, err)
+	}
+}
+
+var sharedRuns int
+
+func TestShared(t *testing.T) {
+	ctx := context.Background()
+	c1, _, err := Shared(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, _, err := Shared(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c1 != c2 {
+		t.Fatal("Shared returned two clusters")
+	}
+	sharedRuns++ // go test -count=N reuses the shared cluster
+	if _, err := c1.CreateDatabase(ctx, fmt.Sprintf("shared_db_%d", sharedRuns)); err != nil {
+		t.Fatal(err)
+	}
+}
