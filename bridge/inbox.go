@@ -12,6 +12,7 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/contactcenter/contactcenter/bot"
 	"github.com/contactcenter/contactcenter/database"
 )
 
@@ -74,7 +75,7 @@ func (b *Bridge) drainInbox(ctx context.Context, roomID id.RoomID) {
 		entryLog := log.With().Str("event_key", entry.Key).Int("attempts", entry.Attempts+1).Logger()
 		if errors.Is(err, errPermanent) || entry.Attempts+1 >= maxInboxAttempts {
 			entryLog.Error().Err(err).Msg("Giving up on an event")
-			if err = b.DB.Inbox.GiveUp(ctx, entry.Seq, b.now(), err); err != nil {
+			if err = b.giveUp(ctx, entry, err); err != nil {
 				log.Err(err).Msg("Could not record giving up")
 				return
 			}
@@ -87,6 +88,33 @@ func (b *Bridge) drainInbox(ctx context.Context, roomID id.RoomID) {
 		}
 		return
 	}
+}
+
+// giveUp finishes an event that cannot be handled. If it is a customer's message the
+// service could not decrypt, the customer is asked to send it again: what they said
+// must not vanish silently.
+func (b *Bridge) giveUp(ctx context.Context, entry *database.InboxEntry, cause error) error {
+	err := b.DB.DoTxn(ctx, nil, func(ctx context.Context) error {
+		if err := b.DB.Inbox.GiveUp(ctx, entry.Seq, b.now(), cause); err != nil {
+			return err
+		}
+		evt, err := parseEvent(entry.Body)
+		if err != nil || evt.Type != event.EventEncrypted {
+			return nil
+		}
+		room, err := b.DB.CustomerRoom.Get(ctx, evt.RoomID)
+		if err != nil || room == nil || evt.Sender != room.Customer {
+			return err
+		}
+		t := b.TenantByID(room.TenantID)
+		if t == nil {
+			return nil
+		}
+		return b.DB.Outbox.Enqueue(ctx, "unreadable|"+evt.ID.String(), room.RoomID, t.UserID,
+			event.EventMessage, bot.Notice(bot.UnreadableMessage), b.now())
+	})
+	b.outbox.Wake()
+	return err
 }
 
 // handleEntry parses one stored event and dispatches it.

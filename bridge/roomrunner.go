@@ -12,7 +12,7 @@ import (
 // roomQueue is a durable per-room ordered queue (the inbox or the outbox).
 type roomQueue interface {
 	DueRooms(ctx context.Context, now time.Time) ([]id.RoomID, error)
-	NextDue(ctx context.Context) (time.Time, error)
+	NextDue(ctx context.Context, now time.Time) (time.Time, error)
 }
 
 // roomRunner drains a roomQueue: rooms run in parallel, each room strictly in order,
@@ -66,7 +66,7 @@ func (r *roomRunner) Run(ctx context.Context) {
 		for _, roomID := range rooms {
 			r.startRoom(ctx, roomID)
 		}
-		if next, err := r.queue.NextDue(ctx); err == nil && !next.IsZero() {
+		if next, err := r.queue.NextDue(ctx, time.Now()); err == nil && !next.IsZero() {
 			if until := time.Until(next); until < wait {
 				wait = max(until, 10*time.Millisecond)
 			}

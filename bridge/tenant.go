@@ -150,8 +150,11 @@ func (t *Tenant) decrypt(ctx context.Context, evt *event.Event, attempts int) (*
 			t.Crypto.RequestSession(ctx, evt.RoomID, content.SenderKey, content.SessionID, evt.Sender, content.DeviceID)
 		}
 	}
-	if err != nil {
+	if errors.Is(err, crypto.ErrNoSessionFound) {
 		return nil, fmt.Errorf("decrypting: %w", err)
+	} else if err != nil {
+		// Anything but a missing session (whose keys may still arrive) will not heal.
+		return nil, permanent(fmt.Errorf("decrypting: %w", err))
 	}
 	decrypted.Mautrix.EventSource |= event.SourceDecrypted
 	return decrypted, nil

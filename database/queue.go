@@ -25,7 +25,7 @@ func newQueue(db *dbutil.Database, table, key, doneCol string) queue {
 	return queue{
 		db:           db,
 		dueRooms:     fmt.Sprintf(`SELECT room_id FROM %s q WHERE %s IS NULL AND next_attempt <= $1 AND %s`, table, doneCol, head),
-		nextDue:      fmt.Sprintf(`SELECT COALESCE(MIN(next_attempt), 0) FROM %s q WHERE %s IS NULL AND %s`, table, doneCol, head),
+		nextDue:      fmt.Sprintf(`SELECT COALESCE(MIN(next_attempt), 0) FROM %s q WHERE %s IS NULL AND next_attempt > $1 AND %s`, table, doneCol, head),
 		markDone:     fmt.Sprintf(`UPDATE %s SET %s = $2, last_error = NULL WHERE %s = $1`, table, doneCol, key),
 		markFailed:   fmt.Sprintf(`UPDATE %s SET attempts = attempts + 1, next_attempt = $2, last_error = $3 WHERE %s = $1`, table, key),
 		giveUp:       fmt.Sprintf(`UPDATE %s SET attempts = attempts + 1, %s = $2, last_error = $3 WHERE %s = $1`, table, doneCol, key),
@@ -39,10 +39,11 @@ func (q *queue) DueRooms(ctx context.Context, now time.Time) ([]id.RoomID, error
 	return dbutil.NewRowIterWithError(rows, dbutil.ScanSingleColumn[id.RoomID], err).AsList()
 }
 
-// NextDue is when the earliest waiting head row may be tried (zero if none waits).
-func (q *queue) NextDue(ctx context.Context) (time.Time, error) {
+// NextDue is when the earliest head row waiting for a retry after now may be tried
+// (zero if none waits). Rows due already are found by DueRooms.
+func (q *queue) NextDue(ctx context.Context, now time.Time) (time.Time, error) {
 	var ms int64
-	if err := q.db.QueryRow(ctx, q.nextDue).Scan(&ms); err != nil || ms == 0 {
+	if err := q.db.QueryRow(ctx, q.nextDue, now.UnixMilli()).Scan(&ms); err != nil || ms == 0 {
 		return time.Time{}, err
 	}
 	return time.UnixMilli(ms), nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,6 +75,21 @@ func TestBadInput(t *testing.T) {
 	}
 	if handled, lastErr := inboxState(t, d, "$bad-content"); !handled || lastErr == "" {
 		t.Errorf("content not matching its type must be given up with a reason (handled=%v, error=%q)", handled, lastErr)
+	}
+	// An encrypted event the service cannot decrypt (here: an olm payload where only
+	// megolm belongs) is given up at once, and the customer is asked to resend.
+	undecryptable, _ := json.Marshal(map[string]any{"events": []any{map[string]any{
+		"event_id": "$undecryptable", "room_id": roomID, "type": "m.room.encrypted", "sender": customer.UserID,
+		"origin_server_ts": time.Now().UnixMilli(),
+		"content":          map[string]any{"algorithm": "m.olm.v1.curve25519-aes-sha2", "sender_key": "x", "ciphertext": map[string]any{}},
+	}}})
+	if status, errcode := putTransaction(t, d, "undecryptable", token, undecryptable); status != http.StatusOK {
+		t.Fatalf("undecryptable: HTTP %d %s", status, errcode)
+	}
+	if _, err = customer.WaitFor(ctx, roomID, welcomeTimeout, func(evt *event.Event) bool {
+		return evt.Sender == businessUser(d) && strings.Contains(evt.Content.AsMessage().Body, "could not read one of your messages")
+	}); err != nil {
+		t.Fatal(err)
 	}
 	// The room still works after all that.
 	msgID, err := customer.SendText(ctx, roomID, "still there?")

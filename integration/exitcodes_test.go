@@ -19,11 +19,11 @@ import (
 	"github.com/contactcenter/contactcenter/internal/deploy"
 )
 
-// buildBinary builds the real command once per test.
-func buildBinary(t *testing.T) string {
+// buildBinary builds one of the project's real commands.
+func buildBinary(t *testing.T, name string) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "contactcenter")
-	cmd := exec.Command("go", "build", "-o", bin, "../cmd/contactcenter")
+	bin := filepath.Join(t.TempDir(), name)
+	cmd := exec.Command("go", "build", "-o", bin, "../cmd/"+name)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-tags=goolm -buildvcs=false")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
@@ -71,7 +71,7 @@ func editConfig(t *testing.T, d *deploy.Deployment, edit func(*config.Config)) s
 func TestExitCodes(t *testing.T) {
 	d := newDeployment(t, "sqlite", nil)
 	d.StopService()
-	bin := buildBinary(t)
+	bin := buildBinary(t, "contactcenter")
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

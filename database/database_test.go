@@ -1,0 +1,188 @@
+package database_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/contactcenter/contactcenter/database"
+	"github.com/contactcenter/contactcenter/testbed/pgcluster"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgcluster.Main(m)) }
+
+var dbCount atomic.Int64
+
+// eachDatabase runs a test on a fresh SQLite database and, unless -short, a fresh
+// PostgreSQL database.
+func eachDatabase(t *testing.T, fn func(t *testing.T, db *database.Database)) {
+	t.Run("sqlite", func(t *testing.T) {
+		fn(t, open(t, database.Config{Type: "sqlite", URI: filepath.Join(t.TempDir(), "cc.db")}))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("needs PostgreSQL")
+		}
+		cluster, _, err := pgcluster.Shared(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		uri, err := cluster.CreateDatabase(context.Background(), fmt.Sprintf("dbtest_%d_%d", os.Getpid(), dbCount.Add(1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fn(t, open(t, database.Config{Type: "postgres", URI: uri}))
+	})
+}
+
+func open(t *testing.T, cfg database.Config) *database.Database {
+	t.Helper()
+	db, err := database.Open(cfg, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err = db.Upgrade(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+func TestInboxDedupesAndKeepsRoomOrder(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db *database.Database) {
+		ctx := context.Background()
+		now := time.UnixMilli(1_700_000_000_000)
+		roomA, roomB := id.RoomID("!a:x"), id.RoomID("!b:x")
+		for i, e := range []struct {
+			key  string
+			room id.RoomID
+		}{{"$1", roomA}, {"$2", roomB}, {"$3", roomA}, {"$1", roomA}} {
+			inserted, err := db.Inbox.Insert(ctx, e.key, e.room, database.SourceTransaction, []byte(`{}`), now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := i < 3; inserted != want {
+				t.Fatalf("insert %s: inserted=%v, want %v", e.key, inserted, want)
+			}
+		}
+		head, err := db.Inbox.Head(ctx, roomA)
+		if err != nil || head == nil || head.Key != "$1" {
+			t.Fatalf("head of A = %+v, %v; want $1", head, err)
+		}
+		// A failed head blocks its room until its retry time; other rooms go on.
+		if err = db.Inbox.MarkFailed(ctx, head.Seq, now.Add(time.Minute), errors.New("boom")); err != nil {
+			t.Fatal(err)
+		}
+		due, err := db.Inbox.DueRooms(ctx, now)
+		if err != nil || len(due) != 1 || due[0] != roomB {
+			t.Fatalf("due rooms = %v, %v; want only B", due, err)
+		}
+		if next, _ := db.Inbox.NextDue(ctx, now); !next.Equal(now.Add(time.Minute)) {
+			t.Fatalf("next due = %v, want the retry time of A's head", next)
+		}
+		if due, _ = db.Inbox.DueRooms(ctx, now.Add(time.Minute)); len(due) != 2 {
+			t.Fatalf("after the retry time both rooms are due, got %v", due)
+		}
+		// Giving up keeps the reason; the next event becomes the head.
+		if err = db.Inbox.GiveUp(ctx, head.Seq, now, errors.New("for good")); err != nil {
+			t.Fatal(err)
+		}
+		if head, _ = db.Inbox.Head(ctx, roomA); head == nil || head.Key != "$3" {
+			t.Fatalf("head after giving up = %+v, want $3", head)
+		}
+		var lastErr string
+		if err = db.QueryRow(ctx, `SELECT last_error FROM inbox WHERE event_key = $1`, "$1").Scan(&lastErr); err != nil || lastErr != "for good" {
+			t.Fatalf("last_error = %q, %v", lastErr, err)
+		}
+		if n, _ := db.Inbox.CountPending(ctx); n != 2 {
+			t.Fatalf("pending = %d, want 2", n)
+		}
+	})
+}
+
+func TestOutboxDedupeKeyAndSentID(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db *database.Database) {
+		ctx := context.Background()
+		now := time.Now()
+		room := id.RoomID("!r:x")
+		for range 2 {
+			if err := db.Outbox.Enqueue(ctx, "welcome|1", room, "@acme:x", event.EventMessage, map[string]string{"body": "hi"}, now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n, _ := db.Outbox.CountPending(ctx); n != 1 {
+			t.Fatalf("pending = %d, want 1 (the same key twice)", n)
+		}
+		head, err := db.Outbox.Head(ctx, room)
+		if err != nil || head == nil || string(head.Content) != `{"body":"hi"}` || head.EventType != event.EventMessage {
+			t.Fatalf("head = %+v, %v", head, err)
+		}
+		if err = db.Outbox.MarkSent(ctx, head.ID, "$sent", now); err != nil {
+			t.Fatal(err)
+		}
+		if evtID, err := db.Outbox.SentEventID(ctx, "welcome|1"); err != nil || evtID != "$sent" {
+			t.Fatalf("sent event = %q, %v", evtID, err)
+		}
+		if head, _ = db.Outbox.Head(ctx, room); head != nil {
+			t.Fatalf("nothing should be left, got %+v", head)
+		}
+	})
+}
+
+func TestOneOpenConversationPerRoom(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db *database.Database) {
+		ctx := context.Background()
+		now := time.Now()
+		room := &database.CustomerRoom{RoomID: "!r:x", TenantID: "acme", Customer: "@c:y", JoinedAt: now}
+		if err := db.CustomerRoom.Put(ctx, room); err != nil {
+			t.Fatal(err)
+		}
+		first, err := db.Conversation.Start(ctx, "acme", room.RoomID, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err = db.Conversation.Start(ctx, "acme", room.RoomID, now); err == nil {
+			t.Fatal("a second open conversation in one room must be refused")
+		}
+		if err = db.Conversation.Close(ctx, first.ID, now); err != nil {
+			t.Fatal(err)
+		}
+		if _, err = db.Conversation.Start(ctx, "acme", room.RoomID, now); err != nil {
+			t.Fatalf("a new conversation after the end: %v", err)
+		}
+		if n, _ := db.Conversation.CountInRoom(ctx, room.RoomID); n != 2 {
+			t.Fatalf("conversations = %d, want 2", n)
+		}
+	})
+}
+
+func TestRefusesForeignDatabase(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "other.db")
+	other, err := database.Open(database.Config{Type: "sqlite", URI: path}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.Owner = "someone-else"
+	if err = other.Database.Upgrade(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_ = other.Close()
+	db, err := database.Open(database.Config{Type: "sqlite", URI: path}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err = db.Upgrade(ctx); !errors.Is(err, database.ErrNotOwned) {
+		t.Fatalf("want ErrNotOwned, got %v", err)
+	}
+}
