@@ -16,6 +16,8 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/contactcenter/contactcenter"
+	"github.com/contactcenter/contactcenter/consent"
+	"github.com/contactcenter/contactcenter/routing"
 )
 
 // Generate is the placeholder for secrets that the service creates itself.
@@ -83,13 +85,23 @@ type LoggingConfig struct {
 }
 
 type Tenant struct {
-	ID                string `yaml:"id"`
-	Name              string `yaml:"name"`
-	BusinessLocalpart string `yaml:"business_localpart"`
-	DisplayName       string `yaml:"display_name"`
-	Avatar            string `yaml:"avatar"`
-	Welcome           string `yaml:"welcome"`
-	Closing           string `yaml:"closing"`
+	ID                string            `yaml:"id"`
+	Name              string            `yaml:"name"`
+	BusinessLocalpart string            `yaml:"business_localpart"`
+	DisplayName       string            `yaml:"display_name"`
+	Avatar            string            `yaml:"avatar"`
+	Welcome           string            `yaml:"welcome"`
+	Closing           string            `yaml:"closing"`
+	Staff             []routing.Staff   `yaml:"staff"`
+	Consent           []consent.Purpose `yaml:"consent"`
+}
+
+// Purposes are the consent categories the tenant asks for, with their purposes.
+func (t *Tenant) Purposes() []consent.Purpose {
+	if len(t.Consent) == 0 {
+		return consent.DefaultPurposes()
+	}
+	return t.Consent
 }
 
 // Example parses the embedded example config.
@@ -209,6 +221,17 @@ func (c *Config) validateTenants() (errs []error) {
 		}
 		if t.Welcome == "" {
 			errs = append(errs, fmt.Errorf("%s.welcome is required", where))
+		}
+		if err := routing.ValidateStaff(t.Staff); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", where, err))
+		}
+		for _, s := range t.Staff {
+			if localpart, server, _ := id.UserID(s.UserID).Parse(); server == c.Homeserver.Domain && (localparts[localpart] || c.IsGhostLocalpart(localpart)) {
+				errs = append(errs, fmt.Errorf("%s: staff %s is one of the service's own users", where, s.UserID))
+			}
+		}
+		if err := consent.ValidatePurposes(t.Consent); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", where, err))
 		}
 	}
 	return errs

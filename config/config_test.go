@@ -11,6 +11,7 @@ import (
 
 	"github.com/contactcenter/contactcenter"
 	"github.com/contactcenter/contactcenter/config"
+	"github.com/contactcenter/contactcenter/routing"
 )
 
 func writeExample(t *testing.T) string {
@@ -57,6 +58,16 @@ func TestFillGeneratedKeepsCommentsAndIsStable(t *testing.T) {
 	}
 }
 
+func TestExampleStaffAndConsent(t *testing.T) {
+	acme := config.Example().Tenants[0]
+	if len(acme.Staff) != 2 || acme.Staff[0].Skills["cards"] != 4 || acme.Staff[1].Role != routing.RoleSupervisor {
+		t.Fatalf("example staff not read: %+v", acme.Staff)
+	}
+	if len(acme.Purposes()) != 6 {
+		t.Fatalf("empty consent list must mean the six defaults, got %v", acme.Purposes())
+	}
+}
+
 func TestLoadRejectsUnknownKeys(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "config.yaml")
 	data := strings.Replace(string(contactcenter.ExampleConfig), "    domain: example.com", "    domian: example.com", 1)
@@ -71,13 +82,15 @@ func TestLoadRejectsUnknownKeys(t *testing.T) {
 func TestValidateNamesEveryProblem(t *testing.T) {
 	cfg := config.Example()
 	cfg.Tenants = append(cfg.Tenants, cfg.Tenants[0])
-	cfg.Tenants = append(cfg.Tenants, config.Tenant{ID: "Bad ID", Name: "x", Welcome: "x", BusinessLocalpart: "cc_sneaky"})
+	cfg.Tenants = append(cfg.Tenants, config.Tenant{ID: "Bad ID", Name: "x", Welcome: "x", BusinessLocalpart: "cc_sneaky",
+		Staff: []routing.Staff{{UserID: "@acme:example.com", Name: "Impostor", Role: routing.RoleAgent}, {UserID: "nobody", Role: "boss"}}})
 	cfg.Database.Type = "mysql"
 	err := cfg.Validate(false)
 	if err == nil {
 		t.Fatal("want errors")
 	}
-	for _, want := range []string{`"acme" is used twice`, `"acme" is already taken`, `"Bad ID"`, "ghost namespace", "mysql"} {
+	for _, want := range []string{`"acme" is used twice`, `"acme" is already taken`, `"Bad ID"`, "ghost namespace", "mysql",
+		"@acme:example.com is one of the service's own users", `"nobody" is not a Matrix user ID`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not mention %s:\n%v", want, err)
 		}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/contactcenter/contactcenter/config"
 	"github.com/contactcenter/contactcenter/internal/deploy"
+	"github.com/contactcenter/contactcenter/routing"
 )
 
 // marker tells a directory the sandbox made (and may clear) from any other.
@@ -81,14 +82,25 @@ func prepareDir() (string, error) {
 	return dir, os.WriteFile(filepath.Join(dir, marker), nil, 0o600)
 }
 
-// configureDemo gives the sandbox two tenants, so that tenant isolation can be tried.
+// configureDemo gives the sandbox two tenants, so that tenant isolation can be tried,
+// and lists the demo staff as each tenant's agents and supervisors.
 func configureDemo(cfg *config.Config) {
 	cfg.Logging.Level = "info"
+	cfg.Tenants[0].Staff = nil
 	globex := cfg.Tenants[0]
 	globex.ID, globex.Name, globex.BusinessLocalpart, globex.DisplayName = "globex", "Globex", "globex", "Globex Insurance"
 	globex.Welcome = "Welcome to **Globex Insurance**. How can we help?"
 	globex.Closing = "Thank you for contacting Globex."
 	cfg.Tenants = append(cfg.Tenants, globex)
+	for _, u := range demoUsers {
+		if !u.business {
+			continue
+		}
+		t := cfg.TenantByID(u.tenant)
+		t.Staff = append(t.Staff, routing.Staff{
+			UserID: fmt.Sprintf("@%s:%s", u.localpart, cfg.Homeserver.Domain), Name: u.name, Role: routing.Role(u.role),
+		})
+	}
 }
 
 func fail(err error) {
