@@ -17,5 +17,6 @@ func Notice(markdown string) *event.MessageEventContent {
 // Texts the service uses in customer rooms besides the tenant's own.
 const (
 	EncryptionUnsupported = "This service cannot read encrypted messages. Please start a conversation without encryption."
+	DirectChatsOnly       = "We only talk in direct chats, so that nobody else reads your conversation. Please start a direct chat with us."
 	UnreadableMessage     = "We could not read one of your messages (it was encrypted with keys we never received). Please send it again."
 )

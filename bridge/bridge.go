@@ -209,9 +209,6 @@ func (b *Bridge) listen(ctx context.Context) error {
 // Ready tells whether start-up has completed.
 func (b *Bridge) Ready() bool { return b.ready.Load() }
 
-// Tenant returns the running tenant whose business identity is userID, or nil.
-func (b *Bridge) Tenant(userID id.UserID) *Tenant { return b.tenants[userID] }
-
 // TenantByID returns a running tenant by its ID, or nil.
 func (b *Bridge) TenantByID(tenantID string) *Tenant {
 	for _, t := range b.tenants {

@@ -15,8 +15,8 @@ import (
 	"github.com/contactcenter/contactcenter/database"
 )
 
-// handleMember reacts to membership: invites to a business identity start intake;
-// a customer leaving ends their conversation.
+// handleMember reacts to membership: invites to a business identity start intake; a
+// third person in a customer room, or the customer leaving, ends it.
 func (b *Bridge) handleMember(ctx context.Context, j *job) error {
 	evt := j.evt
 	target := id.UserID(evt.GetStateKey())
@@ -24,23 +24,24 @@ func (b *Bridge) handleMember(ctx context.Context, j *job) error {
 	if t := b.tenants[target]; t != nil && membership == event.MembershipInvite && !b.isOurs(evt.Sender) {
 		return b.handleInvite(ctx, j, t)
 	}
-	if membership != event.MembershipLeave && membership != event.MembershipBan {
-		return nil
-	}
 	room, err := b.DB.CustomerRoom.Get(ctx, evt.RoomID)
-	if err != nil || room == nil || (target != room.Customer && b.tenants[target] == nil) {
+	if err != nil || room == nil || !room.LeftAt.IsZero() {
 		return err
 	}
-	return j.Commit(ctx, func(ctx context.Context) error {
-		if err := b.DB.CustomerRoom.MarkLeft(ctx, room.RoomID, b.now()); err != nil {
-			return err
-		}
-		conv, err := b.DB.Conversation.Open(ctx, room.RoomID)
-		if err != nil || conv == nil {
-			return err
-		}
-		return b.DB.Conversation.Close(ctx, conv.ID, b.now())
-	})
+	t := b.TenantByID(room.TenantID)
+	if t == nil {
+		return nil
+	}
+	switch {
+	case target != room.Customer && target != t.UserID &&
+		(membership == event.MembershipInvite || membership == event.MembershipJoin || membership == event.MembershipKnock):
+		return b.refuseRoom(ctx, j, t, bot.DirectChatsOnly)
+	case (target == room.Customer || target == t.UserID) &&
+		(membership == event.MembershipLeave || membership == event.MembershipBan):
+		// The business identity does not stay behind alone.
+		return b.endRoom(ctx, j, t, target == room.Customer)
+	}
+	return nil
 }
 
 // handleInvite is intake: join the customer's DM, learn its state (encryption above
@@ -71,10 +72,18 @@ func (b *Bridge) handleInvite(ctx context.Context, j *job, t *Tenant) error {
 		return err
 	}
 	if encrypted && t.Crypto == nil {
-		return j.Commit(ctx, func(ctx context.Context) error {
-			return b.DB.Outbox.Enqueue(ctx, "refuse-encrypted|"+evt.RoomID.String(), evt.RoomID, t.UserID,
-				event.EventMessage, bot.Notice(bot.EncryptionUnsupported), b.now())
-		})
+		return b.refuseRoom(ctx, j, t, bot.EncryptionUnsupported)
+	}
+	// A customer room has exactly two members: anyone else in it would read what
+	// agents write to the customer.
+	members, err := b.StateStore.GetRoomJoinedOrInvitedMembers(ctx, evt.RoomID)
+	if err != nil {
+		return err
+	}
+	for _, member := range members {
+		if member != t.UserID && member != evt.Sender {
+			return b.refuseRoom(ctx, j, t, bot.DirectChatsOnly)
+		}
 	}
 	log.Info().Stringer("room_id", evt.RoomID).Bool("encrypted", encrypted).Msg("Joined a customer room")
 	return j.Commit(ctx, func(ctx context.Context) error {
@@ -87,6 +96,48 @@ func (b *Bridge) handleInvite(ctx context.Context, j *job, t *Tenant) error {
 		_, err = b.openConversation(ctx, t, evt.RoomID)
 		return err
 	})
+}
+
+// refuseRoom says why the service will not serve a room, then leaves it.
+func (b *Bridge) refuseRoom(ctx context.Context, j *job, t *Tenant, why string) error {
+	zerolog.Ctx(ctx).Info().Str("reason", why).Msg("Refusing a room")
+	return j.Commit(ctx, func(ctx context.Context) error {
+		key := "refuse|" + j.evt.RoomID.String() + "|" + j.entry.Key
+		err := b.DB.Outbox.Enqueue(ctx, key, j.evt.RoomID, t.UserID, event.EventMessage, bot.Notice(why), b.now())
+		if err != nil {
+			return err
+		}
+		return b.closeRoom(ctx, j, t, true)
+	})
+}
+
+// endRoom ends the service's presence in a customer room the customer (or the
+// business identity itself) left.
+func (b *Bridge) endRoom(ctx context.Context, j *job, t *Tenant, leave bool) error {
+	return j.Commit(ctx, func(ctx context.Context) error { return b.closeRoom(ctx, j, t, leave) })
+}
+
+// closeRoom records the room as left, closes its conversation and, if asked, queues
+// the business identity's leave behind what it says last. It runs in a transaction.
+func (b *Bridge) closeRoom(ctx context.Context, j *job, t *Tenant, leave bool) error {
+	roomID := j.evt.RoomID
+	if leave {
+		err := b.DB.Outbox.Enqueue(ctx, "leave|"+roomID.String()+"|"+j.entry.Key, roomID, t.UserID, LeaveAction, struct{}{}, b.now())
+		if err != nil {
+			return err
+		}
+	}
+	if room, err := b.DB.CustomerRoom.Get(ctx, roomID); err != nil || room == nil {
+		return err
+	}
+	if err := b.DB.CustomerRoom.MarkLeft(ctx, roomID, b.now()); err != nil {
+		return err
+	}
+	conv, err := b.DB.Conversation.Open(ctx, roomID)
+	if err != nil || conv == nil {
+		return err
+	}
+	return b.DB.Conversation.Close(ctx, conv.ID, b.now())
 }
 
 // openConversation returns the room's open conversation, starting one (and queueing

@@ -9,7 +9,10 @@ import (
 
 	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
+
+	"github.com/contactcenter/contactcenter/database"
 )
 
 const (
@@ -60,14 +63,13 @@ func (b *Bridge) drainOutbox(ctx context.Context, roomID id.RoomID) {
 			_ = b.DB.Outbox.GiveUp(ctx, entry.ID, b.now(), errors.New("unknown sender"))
 			continue
 		}
-		resp, err := client.SendMessageEvent(ctx, roomID, entry.EventType, entry.Content,
-			mautrix.ReqSendEvent{TransactionID: fmt.Sprintf("cc.out.%d", entry.ID)})
+		eventID, err := send(ctx, client, entry)
 		if err == nil {
-			if err = b.DB.Outbox.MarkSent(ctx, entry.ID, resp.EventID, b.now()); err != nil {
+			if err = b.DB.Outbox.MarkSent(ctx, entry.ID, eventID, b.now()); err != nil {
 				log.Err(err).Msg("Sent, but could not record it; the resend will be deduplicated")
 				return
 			}
-			log.Debug().Stringer("event_id", resp.EventID).Str("key", entry.DedupeKey).Msg("Sent")
+			log.Debug().Stringer("event_id", eventID).Str("key", entry.DedupeKey).Msg("Sent")
 			continue
 		}
 		entryLog := log.With().Err(err).Str("key", entry.DedupeKey).Int("attempts", entry.Attempts+1).Logger()
@@ -83,6 +85,27 @@ func (b *Bridge) drainOutbox(ctx context.Context, roomID id.RoomID) {
 		}
 		return
 	}
+}
+
+// LeaveAction is an outbox entry that makes the sender leave the room, queued behind
+// whatever it says first. It is never sent as an event.
+var LeaveAction = event.Type{Type: "fi.contactcenter.leave", Class: event.MessageEventType}
+
+// send performs one outbox entry.
+func send(ctx context.Context, client *mautrix.Client, entry *database.OutboxEntry) (id.EventID, error) {
+	if entry.EventType.Type == LeaveAction.Type {
+		_, err := client.LeaveRoom(ctx, entry.RoomID)
+		if errors.Is(err, mautrix.MForbidden) {
+			return "", nil // not in the room any more: done
+		}
+		return "", err
+	}
+	resp, err := client.SendMessageEvent(ctx, entry.RoomID, entry.EventType, entry.Content,
+		mautrix.ReqSendEvent{TransactionID: fmt.Sprintf("cc.out.%d", entry.ID)})
+	if err != nil {
+		return "", err
+	}
+	return resp.EventID, nil
 }
 
 // senderClient is the client that sends as one of our users.

@@ -27,6 +27,13 @@ func TestBadInput(t *testing.T) {
 	if _, err = customer.WaitFor(ctx, roomID, welcomeTimeout, isWelcome(d)); err != nil {
 		t.Fatal(err)
 	}
+	for _, path := range []string{"/_matrix/mau/live", "/_matrix/mau/ready"} {
+		resp, err := http.Get("http://" + d.Service.Addr() + path)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s after start-up: %v %v", path, resp, err)
+		}
+		resp.Body.Close()
+	}
 	token := d.Config.Appservice.HSToken
 	valid, _ := json.Marshal(map[string]any{"events": []any{map[string]any{
 		"event_id": "$bad-input-1", "room_id": roomID, "type": "m.room.message", "sender": customer.UserID,
