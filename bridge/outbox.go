@@ -22,8 +22,13 @@ const (
 	// maxRefusedAttempts bounds retries of a send the homeserver refuses outright
 	// (for example because the customer left the room).
 	maxRefusedAttempts = 5
-	// roomParallelism bounds how many rooms are worked on at once per queue.
-	roomParallelism = 32
+	// roomParallelism bounds how many rooms are worked on at once per queue; more
+	// than the database pool only makes workers wait for connections.
+	roomParallelism = 16
+	// retention is how long finished inbox and outbox rows are kept. Done inbox rows
+	// make repeated transactions no-ops, so this is far longer than any homeserver
+	// retries a transaction.
+	retention = 7 * 24 * time.Hour
 )
 
 func (b *Bridge) startQueues(ctx context.Context) error {
@@ -40,7 +45,33 @@ func (b *Bridge) startQueues(ctx context.Context) error {
 			r.Run(ctx)
 		}()
 	}
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		b.pruneLoop(ctx)
+	}()
 	return nil
+}
+
+// pruneLoop deletes finished queue rows older than the retention, hourly.
+func (b *Bridge) pruneLoop(ctx context.Context) {
+	ticker := time.NewTicker(time.Hour)
+	defer ticker.Stop()
+	for {
+		before := b.now().Add(-retention)
+		inbox, err1 := b.DB.Inbox.Prune(ctx, before)
+		outbox, err2 := b.DB.Outbox.Prune(ctx, before)
+		if err := errors.Join(err1, err2); err != nil && ctx.Err() == nil {
+			zerolog.Ctx(ctx).Warn().Err(err).Msg("Could not prune finished queue rows")
+		} else if inbox+outbox > 0 {
+			zerolog.Ctx(ctx).Debug().Int64("inbox", inbox).Int64("outbox", outbox).Msg("Pruned finished queue rows")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
 }
 
 // drainOutbox sends a room's queued events in order. The outbox row ID is the Matrix

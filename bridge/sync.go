@@ -34,6 +34,12 @@ func (t *Tenant) startSync(ctx context.Context) {
 		syncer = mautrix.NewDefaultSyncer()
 		t.Client.Syncer = syncer
 	}
+	if t.Client.Store == nil {
+		// Appservice clients have no sync store; with encryption the crypto store is
+		// one (and persists the position). In memory, a restart starts with an initial
+		// sync, which lists pending invites again: the handler is idempotent.
+		t.Client.Store = mautrix.NewMemorySyncStore()
+	}
 	syncer.FilterJSON = syncFilter
 	syncer.ParseErrorHandler = func(evt *event.Event, err error) bool { return true }
 	syncer.OnEventType(event.StateMember, t.onSyncMember)

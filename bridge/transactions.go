@@ -85,29 +85,27 @@ func (b *Bridge) putTransaction(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// storeEvents writes PDUs into the inbox in one database transaction. Events without
+// storeEvents writes PDUs into the inbox in one statement per chunk. Events without
 // an ID or room are not Matrix PDUs: they are skipped, not fatal to the rest.
-func (b *Bridge) storeEvents(ctx context.Context, raws []json.RawMessage) (stored int, err error) {
-	now := b.now()
-	err = b.DB.DoTxn(ctx, nil, func(ctx context.Context) error {
-		stored = 0
-		for _, raw := range raws {
-			var hdr eventHeader
-			if json.Unmarshal(raw, &hdr) != nil || hdr.ID == "" || hdr.RoomID == "" || hdr.Type == "" {
-				zerolog.Ctx(ctx).Warn().Msg("Skipping an event without event_id, room_id or type")
-				continue
-			}
-			inserted, err := b.DB.Inbox.Insert(ctx, hdr.ID.String(), hdr.RoomID, database.SourceTransaction, raw, now)
-			if err != nil {
-				return err
-			}
-			if inserted {
-				stored++
-			}
+func (b *Bridge) storeEvents(ctx context.Context, raws []json.RawMessage) (int, error) {
+	events := make([]database.NewInboxEvent, 0, len(raws))
+	seen := make(map[id.EventID]bool, len(raws))
+	for _, raw := range raws {
+		var hdr eventHeader
+		if json.Unmarshal(raw, &hdr) != nil || hdr.ID == "" || hdr.RoomID == "" || hdr.Type == "" {
+			zerolog.Ctx(ctx).Warn().Msg("Skipping an event without event_id, room_id or type")
+			continue
 		}
-		return nil
-	})
-	return stored, err
+		if seen[hdr.ID] {
+			continue // PostgreSQL refuses one statement that conflicts with itself
+		}
+		seen[hdr.ID] = true
+		events = append(events, database.NewInboxEvent{Key: hdr.ID.String(), RoomID: hdr.RoomID, Body: raw})
+	}
+	if len(events) == 0 {
+		return 0, nil
+	}
+	return b.DB.Inbox.InsertMany(ctx, database.SourceTransaction, events, b.now())
 }
 
 // handleEncryptionExtensions passes pushed to-device events, key counts and device

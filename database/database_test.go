@@ -109,6 +109,39 @@ func TestInboxDedupesAndKeepsRoomOrder(t *testing.T) {
 	})
 }
 
+func TestInboxInsertManyAndPrune(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db *database.Database) {
+		ctx := context.Background()
+		now := time.UnixMilli(1_700_000_000_000)
+		var events []database.NewInboxEvent
+		for i := range 450 { // more than one chunk
+			events = append(events, database.NewInboxEvent{Key: fmt.Sprintf("$e%d", i), RoomID: id.RoomID(fmt.Sprintf("!r%d:x", i%7)), Body: []byte(`{}`)})
+		}
+		if n, err := db.Inbox.InsertMany(ctx, database.SourceTransaction, events, now); err != nil || n != 450 {
+			t.Fatalf("stored %d, %v; want 450", n, err)
+		}
+		if n, err := db.Inbox.InsertMany(ctx, database.SourceTransaction, events[100:300], now); err != nil || n != 0 {
+			t.Fatalf("a repeat stored %d, %v; want 0", n, err)
+		}
+		if due, _ := db.Inbox.DueRooms(ctx, now); len(due) != 7 {
+			t.Fatalf("due rooms = %d, want 7", len(due))
+		}
+		head, _ := db.Inbox.Head(ctx, "!r0:x")
+		if head == nil || head.Key != "$e0" {
+			t.Fatalf("head = %+v, want $e0", head)
+		}
+		if err := db.Inbox.MarkDone(ctx, head.Seq, now); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := db.Inbox.Prune(ctx, now.Add(time.Millisecond)); err != nil || n != 1 {
+			t.Fatalf("pruned %d, %v; want only the one done row", n, err)
+		}
+		if n, _ := db.Inbox.CountPending(ctx); n != 449 {
+			t.Fatalf("pending = %d, want 449", n)
+		}
+	})
+}
+
 func TestOutboxDedupeKeyAndSentID(t *testing.T) {
 	eachDatabase(t, func(t *testing.T, db *database.Database) {
 		ctx := context.Background()

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"go.mau.fi/util/dbutil"
@@ -55,6 +57,48 @@ func (e *InboxEntry) Scan(row dbutil.Scannable) (*InboxEntry, error) {
 
 type InboxQuery struct {
 	queue
+}
+
+// NewInboxEvent is one event to store with InsertMany.
+type NewInboxEvent struct {
+	Key    string
+	RoomID id.RoomID
+	Body   []byte
+}
+
+// insertChunk bounds one multi-row insert (5 parameters a row, well under both
+// databases' parameter limits).
+const insertChunk = 200
+
+// InsertMany stores events in as few round trips as possible, skipping those whose
+// key is already there, and returns how many were new.
+func (q *InboxQuery) InsertMany(ctx context.Context, source InboxSource, events []NewInboxEvent, now time.Time) (int, error) {
+	stored := 0
+	for start := 0; start < len(events); start += insertChunk {
+		chunk := events[start:min(start+insertChunk, len(events))]
+		var query strings.Builder
+		query.WriteString(`INSERT INTO inbox (event_key, room_id, source, body, received_at) VALUES `)
+		args := make([]any, 0, len(chunk)*5)
+		for i, e := range chunk {
+			if i > 0 {
+				query.WriteString(", ")
+			}
+			n := len(args)
+			fmt.Fprintf(&query, "($%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5)
+			args = append(args, e.Key, e.RoomID, source, string(e.Body), now.UnixMilli())
+		}
+		query.WriteString(` ON CONFLICT (event_key) DO NOTHING`)
+		res, err := q.db.Exec(ctx, query.String(), args...)
+		if err != nil {
+			return stored, err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return stored, err
+		}
+		stored += int(n)
+	}
+	return stored, nil
 }
 
 // Insert stores a received event unless one with the same key is already there.

@@ -13,23 +13,26 @@ import (
 // queues of pending rows with a retry time, where a room's head row blocks the rows
 // behind it so that order within a room is kept even across failures.
 type queue struct {
-	db                      *dbutil.Database
-	dueRooms, nextDue       string
-	markDone, markFailed    string
-	giveUp                  string
-	countPending, deadRooms string
+	db                   *dbutil.Database
+	dueRooms, nextDue    string
+	markDone, markFailed string
+	giveUp               string
+	countPending, prune  string
 }
 
 func newQueue(db *dbutil.Database, table, key, doneCol string) queue {
-	head := fmt.Sprintf(`%[2]s = (SELECT MIN(%[2]s) FROM %[1]s h WHERE h.room_id = q.room_id AND h.%[3]s IS NULL)`, table, key, doneCol)
+	// heads joins each room's first pending row; the partial index on
+	// (room_id, key) WHERE done IS NULL serves the grouping.
+	heads := fmt.Sprintf(`%[1]s q JOIN (SELECT room_id, MIN(%[2]s) AS head FROM %[1]s WHERE %[3]s IS NULL GROUP BY room_id) h ON q.%[2]s = h.head`, table, key, doneCol)
 	return queue{
 		db:           db,
-		dueRooms:     fmt.Sprintf(`SELECT room_id FROM %s q WHERE %s IS NULL AND next_attempt <= $1 AND %s`, table, doneCol, head),
-		nextDue:      fmt.Sprintf(`SELECT COALESCE(MIN(next_attempt), 0) FROM %s q WHERE %s IS NULL AND next_attempt > $1 AND %s`, table, doneCol, head),
+		dueRooms:     fmt.Sprintf(`SELECT q.room_id FROM %s WHERE q.next_attempt <= $1`, heads),
+		nextDue:      fmt.Sprintf(`SELECT COALESCE(MIN(q.next_attempt), 0) FROM %s WHERE q.next_attempt > $1`, heads),
 		markDone:     fmt.Sprintf(`UPDATE %s SET %s = $2, last_error = NULL WHERE %s = $1`, table, doneCol, key),
 		markFailed:   fmt.Sprintf(`UPDATE %s SET attempts = attempts + 1, next_attempt = $2, last_error = $3 WHERE %s = $1`, table, key),
 		giveUp:       fmt.Sprintf(`UPDATE %s SET attempts = attempts + 1, %s = $2, last_error = $3 WHERE %s = $1`, table, doneCol, key),
 		countPending: fmt.Sprintf(`SELECT COUNT(*) FROM %s WHERE %s IS NULL`, table, doneCol),
+		prune:        fmt.Sprintf(`DELETE FROM %s WHERE %s < $1`, table, doneCol),
 	}
 }
 
@@ -66,6 +69,16 @@ func (q *queue) MarkFailed(ctx context.Context, key int64, retryAt time.Time, ca
 func (q *queue) GiveUp(ctx context.Context, key int64, now time.Time, cause error) error {
 	_, err := q.db.Exec(ctx, q.giveUp, key, now.UnixMilli(), cause.Error())
 	return err
+}
+
+// Prune deletes rows done before a time. Done inbox rows are what makes a repeated
+// transaction a no-op, so keep them longer than a homeserver retries.
+func (q *queue) Prune(ctx context.Context, before time.Time) (int64, error) {
+	res, err := q.db.Exec(ctx, q.prune, before.UnixMilli())
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // CountPending counts rows not yet done.

@@ -12,6 +12,7 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/contactcenter/contactcenter/config"
 	"github.com/contactcenter/contactcenter/internal/deploy"
 	"github.com/contactcenter/contactcenter/testclient/mxclient"
 )
@@ -107,4 +108,32 @@ func waitBusinessLeft(t *testing.T, d *deploy.Deployment, roomID id.RoomID) {
 		return !slices.Contains(resp.JoinedRooms, roomID), nil
 	})
 	time.Sleep(100 * time.Millisecond)
+}
+
+// TestEncryptionOff: with encryption disabled the service still greets plain DMs, and
+// tells a customer who opened an encrypted DM (in plain text, the only thing it can
+// send) that it cannot read them, then leaves.
+func TestEncryptionOff(t *testing.T) {
+	d := newDeployment(t, "sqlite", func(cfg *config.Config) { cfg.Encryption.Enabled = false })
+	ctx := context.Background()
+	plain := newCustomer(t, d, false)
+	roomID, err := plain.CreateDM(ctx, businessUser(d), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err = plain.WaitFor(ctx, roomID, welcomeTimeout, isWelcome(d)); err != nil {
+		t.Fatal(err)
+	}
+
+	encrypted := newCustomer(t, d, true)
+	roomID, err = encrypted.CreateDM(ctx, businessUser(d), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err = encrypted.WaitFor(ctx, roomID, welcomeTimeout, func(evt *event.Event) bool {
+		return evt.Sender == businessUser(d) && strings.Contains(evt.Content.AsMessage().Body, "cannot read encrypted messages")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	waitBusinessLeft(t, d, roomID)
 }

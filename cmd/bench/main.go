@@ -1,0 +1,186 @@
+// Command bench measures what the issue asks about: how long `make sandbox` takes to
+// be ready, and the service's own cost per event against a bare mautrix appservice,
+// both on a fast in-process fake homeserver. It prints a table and writes the same
+// figures as JSON. The machine is assumed noisy: compared variants are interleaved and
+// compared round by round, and the figures to quote are the ratios.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/contactcenter/contactcenter/testbed/pgcluster"
+)
+
+type options struct {
+	w            workload
+	rounds       int
+	sandboxRuns  int
+	commandRuns  int
+	concurrency  []int
+	only         string
+	postgres     bool
+	encryption   bool
+	jsonPath     string
+	serviceLogs  bool
+	cpuProfile   string
+	concurrencyS string
+}
+
+func parseFlags() (*options, error) {
+	o := &options{}
+	flag.IntVar(&o.w.Rooms, "rooms", 50, "customer rooms (conversations) the events are spread over")
+	flag.IntVar(&o.w.Txns, "txns", 200, "measured transactions per run")
+	flag.IntVar(&o.w.Events, "events", 10, "events per transaction")
+	flag.IntVar(&o.rounds, "runs", 5, "throughput rounds (each variant once per round, interleaved)")
+	flag.IntVar(&o.sandboxRuns, "sandbox-runs", 5, "sandbox start-ups (deploy.Start)")
+	flag.IntVar(&o.commandRuns, "sandbox-command-runs", 3, "timed runs of `go run ./cmd/sandbox` until ready (0: none)")
+	flag.StringVar(&o.concurrencyS, "concurrency", "1,4", "concurrent transaction senders, comma separated (homeservers use 1)")
+	flag.StringVar(&o.only, "only", "", "run only `sandbox` or `throughput`")
+	flag.BoolVar(&o.postgres, "postgres", true, "also measure the service on PostgreSQL (needs PostgreSQL's server binaries)")
+	flag.BoolVar(&o.encryption, "encryption", true, "give the service's business identity an encryption device, as the default config does\n(false crashes this version: the /sync loop of a client without a sync store)")
+	flag.StringVar(&o.jsonPath, "json", "bench-out/results.json", "where to write the results as JSON (empty: nowhere)")
+	flag.IntVar(&idleConns, "db-idle-conns", 0, "override the service's database.max_idle_conns (0: the example config's value)")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole benchmark process to `file` (go tool pprof)")
+	flag.BoolVar(&o.serviceLogs, "v", false, "show the service's and the fake homeserver's debug logs")
+	flag.Parse()
+	for _, part := range strings.Split(o.concurrencyS, ",") {
+		c, err := strconv.Atoi(strings.TrimSpace(part))
+		if err != nil || c < 1 {
+			return nil, fmt.Errorf("-concurrency: %q is not a positive number", part)
+		}
+		o.concurrency = append(o.concurrency, c)
+	}
+	if o.w.Rooms < 1 || o.w.Txns < 1 || o.w.Events < 1 || o.rounds < 1 || o.sandboxRuns < 1 || o.commandRuns < 0 {
+		return nil, fmt.Errorf("sizes must be positive")
+	}
+	if o.only != "" && o.only != "sandbox" && o.only != "throughput" {
+		return nil, fmt.Errorf("-only must be sandbox or throughput")
+	}
+	return o, nil
+}
+
+// results is everything the JSON file holds.
+type results struct {
+	Command    string            `json:"command"`
+	Machine    machine           `json:"machine"`
+	Started    time.Time         `json:"started"`
+	Seconds    float64           `json:"seconds"`
+	Sandbox    *sandboxResult    `json:"sandbox,omitempty"`
+	Workload   *workload         `json:"workload,omitempty"`
+	Throughput []*series         `json:"throughput,omitempty"`
+	Ratios     []ratio           `json:"ratios,omitempty"`
+	Skipped    map[string]string `json:"skipped,omitempty"`
+}
+
+func main() { os.Exit(realMain()) }
+
+// realMain returns the exit code, so that deferred work (the CPU profile, stopping
+// PostgreSQL) runs before the process exits.
+func realMain() int {
+	log := zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: "15:04:05.000"}).With().Timestamp().Logger().Level(zerolog.InfoLevel)
+	opts, err := parseFlags()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return 2
+	}
+	if opts.cpuProfile != "" {
+		f, err := os.Create(opts.cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			log.Error().Err(err).Msg("Could not start the CPU profile")
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := run(ctx, opts, log)
+	if err != nil {
+		log.Error().Err(err).Msg("Benchmark failed")
+		return 1
+	}
+	printTable(os.Stdout, res)
+	if opts.jsonPath != "" {
+		if err = writeJSON(opts.jsonPath, res); err != nil {
+			log.Error().Err(err).Msg("Could not write the JSON results")
+			return 1
+		}
+		fmt.Printf("\nJSON: %s\n", opts.jsonPath)
+	}
+	return 0
+}
+
+func run(ctx context.Context, opts *options, log zerolog.Logger) (*results, error) {
+	res := &results{Command: command(), Machine: describeMachine(), Started: time.Now(), Skipped: map[string]string{}}
+	// The service's and the fake homeserver's own logs are off unless asked for: they
+	// would cost the same in every variant but drown the progress lines.
+	inner := zerolog.Nop()
+	if opts.serviceLogs {
+		inner = log.Level(zerolog.DebugLevel)
+	}
+	if opts.only != "throughput" {
+		sb, err := measureSandbox(ctx, opts.sandboxRuns, opts.commandRuns, log)
+		if err != nil {
+			return nil, err
+		}
+		res.Sandbox = sb
+	}
+	if opts.only != "sandbox" {
+		var pg *pgcluster.Cluster
+		if opts.postgres {
+			var err error
+			if pg, err = pgcluster.Start(ctx, ""); err != nil {
+				log.Warn().Err(err).Msg("No PostgreSQL; measuring SQLite only")
+				res.Skipped[oursPostgres] = err.Error()
+				pg = nil
+			} else {
+				defer pg.Stop()
+			}
+		}
+		series, err := measureThroughput(ctx, variants(pg, opts.encryption, inner), opts.w, opts.concurrency, opts.rounds, log)
+		if err != nil {
+			return nil, err
+		}
+		res.Workload, res.Throughput, res.Ratios = &opts.w, series, ratios(series)
+	}
+	res.Seconds = time.Since(res.Started).Seconds()
+	return res, nil
+}
+
+// command is the exact command line that reproduces the run, every flag spelled out.
+func command() string {
+	args := []string{"CGO_ENABLED=0", "GOFLAGS=-tags=goolm", "go", "run", "./cmd/bench"}
+	flag.VisitAll(func(f *flag.Flag) {
+		if f.Name == "json" || f.Name == "v" || f.Name == "cpuprofile" {
+			return
+		}
+		args = append(args, "-"+f.Name+"="+f.Value.String())
+	})
+	return strings.Join(args, " ")
+}
+
+func writeJSON(path string, res *results) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(data, '\n'), 0o644)
+}
