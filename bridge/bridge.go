@@ -110,6 +110,7 @@ func (b *Bridge) Start(ctx context.Context) error {
 		{"homeserver", b.checkHomeserver},
 		{"tenants", b.startTenants},
 		{"queues", b.startQueues},
+		{"staff", b.startStaff},
 	}
 	for _, step := range steps {
 		start := time.Now()

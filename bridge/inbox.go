@@ -167,12 +167,18 @@ func (b *Bridge) dispatch(ctx context.Context, j *job) error {
 	if err != nil {
 		return err
 	}
-	if room == nil {
-		return nil // not a room the service serves (yet): later issues add staff rooms
+	var staff *database.StaffMember
+	var tenantID string
+	if room != nil {
+		tenantID = room.TenantID
+	} else if staff, err = b.DB.Staff.ByControlRoom(ctx, evt.RoomID); err != nil || staff == nil {
+		return err // not a room the service serves
+	} else {
+		tenantID = staff.TenantID
 	}
-	tenant := b.TenantByID(room.TenantID)
+	tenant := b.TenantByID(tenantID)
 	if tenant == nil {
-		zerolog.Ctx(ctx).Warn().Str("tenant", room.TenantID).Msg("Event in a room of a tenant that is no longer configured")
+		zerolog.Ctx(ctx).Warn().Str("tenant", tenantID).Msg("Event in a room of a tenant that is no longer configured")
 		return nil
 	}
 	if evt.Type == event.EventEncrypted {
@@ -180,6 +186,9 @@ func (b *Bridge) dispatch(ctx context.Context, j *job) error {
 			return err
 		}
 		j.evt = evt
+	}
+	if staff != nil {
+		return b.handleControl(ctx, j, tenant, staff)
 	}
 	switch evt.Type {
 	case event.EventMessage, event.EventSticker, event.EventReaction, event.EventRedaction,

@@ -27,6 +27,7 @@ type Database struct {
 	Outbox       *OutboxQuery
 	CustomerRoom *CustomerRoomQuery
 	Conversation *ConversationQuery
+	Staff        *StaffQuery
 }
 
 // Config selects and tunes the database.
@@ -89,6 +90,7 @@ func New(raw *dbutil.Database) *Database {
 		Outbox:       &OutboxQuery{newQueue(raw, "outbox", "id", "sent_at")},
 		CustomerRoom: &CustomerRoomQuery{raw},
 		Conversation: &ConversationQuery{raw},
+		Staff:        newStaffQuery(raw),
 	}
 }
 

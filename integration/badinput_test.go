@@ -124,13 +124,14 @@ func TestBannedServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, welcomeTimeout, "the invite to be refused", func() (bool, error) {
-		evt, err := customer.WaitFor(ctx, roomID, 100*time.Millisecond, func(evt *event.Event) bool {
-			return evt.Type == event.StateMember && evt.GetStateKey() == businessUser(d).String() &&
-				evt.Content.AsMember().Membership == event.MembershipLeave
-		})
-		return evt != nil && err == nil, nil
+	// The service handles the invite by rejecting it. (Whether the customer's server
+	// hears of the rejection is up to the homeservers: Dendrite rejects locally and
+	// answers 200 when the federated rejection fails, about 1 time in 6 here.)
+	eventually(t, welcomeTimeout, "the invite to be handled", func() (bool, error) {
+		return inboxCount(t, d, "WHERE room_id = $1", roomID) > 0 &&
+			inboxCount(t, d, "WHERE room_id = $1 AND handled_at IS NULL", roomID) == 0, nil
 	})
+	waitBusinessLeft(t, d, roomID)
 	time.Sleep(500 * time.Millisecond)
 	if n := countMatching(customer, roomID, isWelcome(d)); n != 0 {
 		t.Fatalf("banned customer was greeted %d times", n)

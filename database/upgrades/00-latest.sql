@@ -1,4 +1,4 @@
--- v0 -> v1: Latest revision
+-- v0 -> v1: Initial revision
 
 -- The inbox keeps every event the homeserver handed over (transactions, and invites
 -- seen by /sync) until it has been handled, so a crash between receiving and handling

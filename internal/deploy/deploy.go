@@ -95,6 +95,11 @@ func (d *Deployment) writeConfig(business *testbed.Server, port int) error {
 	cfg.Appservice.Listen = fmt.Sprintf("127.0.0.1:%d", port)
 	cfg.Appservice.Address = "http://" + cfg.Appservice.Listen
 	cfg.Logging.Level = "debug"
+	// The example's staff live on example.com: a deployment on loopback must never
+	// try to reach them.
+	for i := range cfg.Tenants {
+		cfg.Tenants[i].Staff = nil
+	}
 	switch d.opts.Database {
 	case "", "sqlite":
 		cfg.Database.Type, cfg.Database.URI = "sqlite", "contactcenter.db"

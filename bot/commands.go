@@ -1,0 +1,33 @@
+package bot
+
+import "strings"
+
+// Command is a parsed command line: "!ready", "ready", "!invite @carol:example.com".
+type Command struct {
+	Name string
+	Args []string
+}
+
+// ParseCommand reads a message body as a command. The "!" is optional so that plain
+// answers ("accept", "ready") work from any client; only the first line counts, so a
+// reply's quoted fallback is ignored.
+func ParseCommand(body string) (Command, bool) {
+	line, _, _ := strings.Cut(strings.TrimSpace(body), "\n")
+	fields := strings.Fields(line)
+	if len(fields) == 0 {
+		return Command{}, false
+	}
+	name := strings.ToLower(strings.TrimPrefix(fields[0], "!"))
+	if name == "" {
+		return Command{}, false
+	}
+	return Command{Name: name, Args: fields[1:]}, true
+}
+
+// ControlHelp lists the commands of a staff member's control room.
+const ControlHelp = `Commands in this room:
+- **!ready**: take new conversations
+- **!away**: stay signed in, take no new conversations
+- **!offline**: stop working
+- **!status**: your status
+- **!help**: this list`

@@ -1,0 +1,127 @@
+package bridge
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/contactcenter/contactcenter/bot"
+	"github.com/contactcenter/contactcenter/database"
+	"github.com/contactcenter/contactcenter/routing"
+)
+
+// controlRoomRetry is how often missing control rooms are tried again: a staff
+// member's account may not exist yet when the service starts.
+const controlRoomRetry = 10 * time.Second
+
+// startStaff makes sure every configured staff member has a control room, in the
+// background so that an unreachable account does not hold up start-up.
+func (b *Bridge) startStaff(ctx context.Context) error {
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		for !b.ensureControlRooms(ctx) {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(controlRoomRetry):
+			}
+		}
+	}()
+	return nil
+}
+
+// ensureControlRooms creates the missing control rooms; it reports whether none is
+// missing any more.
+func (b *Bridge) ensureControlRooms(ctx context.Context) (done bool) {
+	done = true
+	for _, t := range b.tenants {
+		for _, staff := range t.Staff {
+			userID := id.UserID(staff.UserID)
+			log := zerolog.Ctx(ctx).With().Str("tenant", t.ID).Stringer("staff", userID).Logger()
+			record, err := b.DB.Staff.Get(ctx, t.ID, userID)
+			if err == nil && record != nil && record.ControlRoomID != "" {
+				continue
+			}
+			if err == nil {
+				err = b.createControlRoom(ctx, t, staff)
+			}
+			if err != nil {
+				log.Warn().Err(err).Dur("retry_in", controlRoomRetry).Msg("Could not create a control room")
+				done = false
+			}
+		}
+	}
+	return done
+}
+
+// createControlRoom opens the DM between a staff member and the business identity. A
+// crash between creating and recording leaves an unused room behind, never two
+// recorded ones.
+func (b *Bridge) createControlRoom(ctx context.Context, t *Tenant, staff routing.Staff) error {
+	userID := id.UserID(staff.UserID)
+	req := &mautrix.ReqCreateRoom{
+		Preset:   "trusted_private_chat",
+		IsDirect: true,
+		Invite:   []id.UserID{userID},
+		Name:     t.Name + " contact center",
+		Topic:    "Your status and conversation offers. Send !help for the commands.",
+	}
+	if userID.Homeserver() == b.Config.Homeserver.Domain {
+		// Staff rooms stay on the business homeserver.
+		req.CreationContent = map[string]any{"m.federate": false}
+	}
+	resp, err := t.Client.CreateRoom(ctx, req)
+	if err != nil {
+		return err
+	}
+	zerolog.Ctx(ctx).Info().Str("tenant", t.ID).Stringer("staff", userID).Stringer("room_id", resp.RoomID).Msg("Created a control room")
+	defer b.outbox.Wake()
+	return b.DB.DoTxn(ctx, nil, func(ctx context.Context) error {
+		if err := b.DB.Staff.SetControlRoom(ctx, t.ID, userID, resp.RoomID); err != nil {
+			return err
+		}
+		greeting := fmt.Sprintf("Hello %s. This room is your line to %s's contact center. You are **offline**.\n\n%s", staff.Name, t.Name, bot.ControlHelp)
+		return b.DB.Outbox.Enqueue(ctx, "control-hello|"+resp.RoomID.String(), resp.RoomID, t.UserID, event.EventMessage, bot.Notice(greeting), b.now())
+	})
+}
+
+// handleControl takes a staff member's command in their control room.
+func (b *Bridge) handleControl(ctx context.Context, j *job, t *Tenant, staff *database.StaffMember) error {
+	if j.evt.Sender != staff.UserID || j.evt.Type != event.EventMessage {
+		return nil
+	}
+	cmd, ok := bot.ParseCommand(j.evt.Content.AsMessage().Body)
+	if !ok {
+		return nil
+	}
+	var reply string
+	var newStatus routing.Status
+	switch cmd.Name {
+	case "ready", "away", "offline":
+		newStatus = routing.Status(cmd.Name)
+		reply = fmt.Sprintf("You are now **%s**.", newStatus)
+	case "status":
+		reply = fmt.Sprintf("You are **%s** (since %s).", staff.Status, staff.StatusChangedAt.UTC().Format("15:04 UTC, 2 Jan"))
+		if staff.StatusChangedAt.UnixMilli() == 0 {
+			reply = fmt.Sprintf("You are **%s**.", staff.Status)
+		}
+	case "help":
+		reply = bot.ControlHelp
+	default:
+		reply = fmt.Sprintf("I do not know %q. Send **!help** for the commands.", cmd.Name)
+	}
+	return j.Commit(ctx, func(ctx context.Context) error {
+		if newStatus != "" {
+			if err := b.DB.Staff.SetStatus(ctx, t.ID, staff.UserID, newStatus, b.now()); err != nil {
+				return err
+			}
+		}
+		return b.DB.Outbox.Enqueue(ctx, "reply|"+j.entry.Key, j.evt.RoomID, t.UserID, event.EventMessage, bot.Notice(reply), b.now())
+	})
+}

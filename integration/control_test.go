@@ -1,0 +1,138 @@
+package integration
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/contactcenter/contactcenter/config"
+	"github.com/contactcenter/contactcenter/internal/deploy"
+	"github.com/contactcenter/contactcenter/routing"
+	"github.com/contactcenter/contactcenter/testclient/mxclient"
+)
+
+// newStaff registers a staff member on the business homeserver and logs them in.
+func newStaff(t *testing.T, d *deploy.Deployment, localpart string) *mxclient.Client {
+	t.Helper()
+	ctx := context.Background()
+	acct, err := d.Bed.Business.Register(ctx, localpart, localpart+"-password", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := mxclient.Login(ctx, mxclient.Options{
+		HomeserverURL: d.Bed.Business.URL, UserID: id.UserID(acct.UserID), Password: localpart + "-password",
+		Dir: t.TempDir(), Log: zerolog.Nop(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// joinControlRoom waits until the service recorded the staff member's control room,
+// joins it and returns it.
+func joinControlRoom(t *testing.T, d *deploy.Deployment, staff *mxclient.Client) id.RoomID {
+	t.Helper()
+	ctx := context.Background()
+	var roomID id.RoomID
+	eventually(t, welcomeTimeout, "a control room for "+staff.UserID.String(), func() (bool, error) {
+		record, err := d.Service.DB.Staff.Get(ctx, d.Config.Tenants[0].ID, staff.UserID)
+		if err != nil || record == nil {
+			return false, err
+		}
+		roomID = record.ControlRoomID
+		return roomID != "", nil
+	})
+	if _, err := staff.JoinRoomByID(ctx, roomID); err != nil {
+		t.Fatal(err)
+	}
+	return roomID
+}
+
+// command sends a command and waits for the business identity's reply containing want.
+func command(t *testing.T, d *deploy.Deployment, staff *mxclient.Client, roomID id.RoomID, body, want string) {
+	t.Helper()
+	ctx := context.Background()
+	sent, err := staff.SendText(ctx, roomID, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seenSent := false
+	if _, err = staff.WaitFor(ctx, roomID, welcomeTimeout, func(evt *event.Event) bool {
+		if evt.ID == sent {
+			seenSent = true
+			return false
+		}
+		return seenSent && evt.Sender == businessUser(d) && strings.Contains(evt.Content.AsMessage().Body, want)
+	}); err != nil {
+		t.Fatalf("%s: no reply containing %q: %v", body, want, err)
+	}
+}
+
+// TestControlRooms: every configured agent and supervisor gets a control room with the
+// business identity (created even if their account appears after the service
+// started); their commands set and report their availability.
+func TestControlRooms(t *testing.T) {
+	d := newDeployment(t, "sqlite", nil)
+	ctx := context.Background()
+	carol := newStaff(t, d, "carol")
+	sam := newStaff(t, d, "sam")
+	d.StopService()
+	if err := d.EditConfig(func(cfg *config.Config) {
+		cfg.Tenants[0].Staff = []routing.Staff{
+			{UserID: carol.UserID.String(), Name: "Carol", Role: routing.RoleAgent, Skills: map[string]int{"cards": 4}},
+			{UserID: sam.UserID.String(), Name: "Sam", Role: routing.RoleSupervisor},
+			// Dave's account does not exist yet when the service starts.
+			{UserID: "@dave:" + d.Config.Homeserver.Domain, Name: "Dave", Role: routing.RoleAgent},
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.StartService(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	room := joinControlRoom(t, d, carol)
+	if _, err := carol.WaitFor(ctx, room, welcomeTimeout, func(evt *event.Event) bool {
+		return evt.Sender == businessUser(d) && strings.Contains(evt.Content.AsMessage().Body, "You are **offline**")
+	}); err != nil {
+		t.Fatalf("no greeting in the control room: %v", err)
+	}
+	command(t, d, carol, room, "!ready", "You are now **ready**")
+	command(t, d, carol, room, "status", "You are **ready** (since")
+	command(t, d, carol, room, "!away", "You are now **away**")
+	command(t, d, carol, room, "!dance", "Send **!help**")
+	command(t, d, carol, room, "!help", "!offline")
+	record, err := d.Service.DB.Staff.Get(ctx, d.Config.Tenants[0].ID, carol.UserID)
+	if err != nil || record.Status != routing.Away || time.Since(record.StatusChangedAt) > time.Minute {
+		t.Fatalf("stored status: %+v %v", record, err)
+	}
+
+	samRoom := joinControlRoom(t, d, sam)
+	if samRoom == room {
+		t.Fatal("each staff member needs a control room of their own")
+	}
+	command(t, d, sam, samRoom, "!status", "You are **offline**")
+
+	// Restarting keeps the rooms and the status; no second room is made.
+	d.StopService()
+	if err = d.StartService(ctx); err != nil {
+		t.Fatal(err)
+	}
+	command(t, d, carol, room, "!status", "You are **away**")
+
+	// Dave's account appears: his control room follows within the retry interval.
+	dave := newStaff(t, d, "dave")
+	daveRoom := joinControlRoom(t, d, dave)
+	command(t, d, dave, daveRoom, "!ready", "You are now **ready**")
+	staff, err := d.Service.DB.Staff.OfTenant(ctx, d.Config.Tenants[0].ID)
+	if err != nil || len(staff) != 3 {
+		t.Fatalf("staff records: %d %v", len(staff), err)
+	}
+}
