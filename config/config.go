@@ -28,6 +28,7 @@ type Config struct {
 	Appservice AppserviceConfig `yaml:"appservice"`
 	Database   DatabaseConfig   `yaml:"database"`
 	Encryption EncryptionConfig `yaml:"encryption"`
+	Privacy    PrivacyConfig    `yaml:"privacy"`
 	Federation FederationConfig `yaml:"federation"`
 	Logging    LoggingConfig    `yaml:"logging"`
 	Tenants    []Tenant         `yaml:"tenants"`
@@ -73,6 +74,10 @@ type EncryptionConfig struct {
 	Mode      EncryptionMode `yaml:"mode"`
 	MSC4190   bool           `yaml:"msc4190"`
 	PickleKey string         `yaml:"pickle_key"`
+}
+
+type PrivacyConfig struct {
+	PseudonymKey string `yaml:"pseudonym_key"`
 }
 
 type FederationConfig struct {
@@ -163,6 +168,7 @@ func (c *Config) Validate(requireSecrets bool) error {
 		for name, v := range map[string]string{
 			"appservice.as_token": c.Appservice.ASToken, "appservice.hs_token": c.Appservice.HSToken,
 			"appservice.sender_localpart": c.Appservice.SenderLocalpart,
+			"privacy.pseudonym_key":       c.Privacy.PseudonymKey,
 		} {
 			if v == "" || v == Generate {
 				add("%s is not set: generate the registration first (-g)", name)

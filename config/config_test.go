@@ -28,7 +28,7 @@ func TestExampleIsValidButNeedsSecrets(t *testing.T) {
 		t.Fatalf("example config invalid: %v", err)
 	}
 	err := cfg.Validate(true)
-	if err == nil || !strings.Contains(err.Error(), "as_token") || !strings.Contains(err.Error(), "pickle_key") {
+	if err == nil || !strings.Contains(err.Error(), "as_token") || !strings.Contains(err.Error(), "pickle_key") || !strings.Contains(err.Error(), "pseudonym_key") {
 		t.Fatalf("want errors about missing secrets, got %v", err)
 	}
 }

@@ -16,6 +16,7 @@ var generatedKeys = [][2]string{
 	{"appservice", "hs_token"},
 	{"appservice", "sender_localpart"},
 	{"encryption", "pickle_key"},
+	{"privacy", "pseudonym_key"},
 }
 
 // FillGenerated replaces every "generate" secret in the config file at path with a

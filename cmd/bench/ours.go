@@ -66,6 +66,7 @@ func startOurs(ctx context.Context, w workload, pg *pgcluster.Cluster, encryptio
 	// With encryption on (the default config) each business identity gets a device
 	// and a /sync loop; the rooms stay unencrypted, so no event is decrypted.
 	cfg.Encryption.Enabled, cfg.Encryption.PickleKey = encryption, "bench-pickle-key"
+	cfg.Privacy.PseudonymKey = "bench-pseudonym-key"
 	if idleConns > 0 {
 		cfg.Database.MaxIdleConns = idleConns
 	}
