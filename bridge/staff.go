@@ -104,7 +104,7 @@ func (b *Bridge) handleControl(ctx context.Context, j *job, t *Tenant, staff *da
 	var newStatus routing.Status
 	switch cmd.Name {
 	case "ready", "away", "offline":
-		newStatus = routing.Status(cmd.Name)
+		newStatus, _ = routing.ParseStatus(cmd.Name)
 		reply = fmt.Sprintf("You are now **%s**.", newStatus)
 	case "status":
 		reply = fmt.Sprintf("You are **%s** (since %s).", staff.Status, staff.StatusChangedAt.UTC().Format("15:04 UTC, 2 Jan"))

@@ -27,3 +27,14 @@ func TestValidateStaff(t *testing.T) {
 		}
 	}
 }
+
+func TestParseStatus(t *testing.T) {
+	for _, ok := range []Status{Ready, Away, Offline} {
+		if got, err := ParseStatus(string(ok)); err != nil || got != ok {
+			t.Errorf("%s: %v %v", ok, got, err)
+		}
+	}
+	if _, err := ParseStatus("busy"); err == nil {
+		t.Error("unknown status accepted")
+	}
+}

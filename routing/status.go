@@ -22,6 +22,3 @@ func ParseStatus(s string) (Status, error) {
 	}
 	return "", fmt.Errorf("status %q must be ready, away or offline", s)
 }
-
-// TakesConversations tells whether new conversations may be offered in this status.
-func (s Status) TakesConversations() bool { return s == Ready }
