@@ -28,3 +28,12 @@ func TestParseCommand(t *testing.T) {
 		}
 	}
 }
+
+func TestParseBangCommand(t *testing.T) {
+	if _, ok := ParseBangCommand("end of the story"); ok {
+		t.Fatal("a plain word is talk in desk and side rooms")
+	}
+	if cmd, ok := ParseBangCommand(" !End"); !ok || cmd.Name != "end" {
+		t.Fatalf("!End: %+v %v", cmd, ok)
+	}
+}

@@ -163,18 +163,20 @@ func (b *Bridge) dispatch(ctx context.Context, j *job) error {
 	if b.isOurs(evt.Sender) {
 		return nil
 	}
-	room, err := b.DB.CustomerRoom.Get(ctx, evt.RoomID)
+	room, staff, conv, err := b.roomRole(ctx, evt.RoomID)
 	if err != nil {
 		return err
 	}
-	var staff *database.StaffMember
 	var tenantID string
-	if room != nil {
+	switch {
+	case room != nil:
 		tenantID = room.TenantID
-	} else if staff, err = b.DB.Staff.ByControlRoom(ctx, evt.RoomID); err != nil || staff == nil {
-		return err // not a room the service serves
-	} else {
+	case staff != nil:
 		tenantID = staff.TenantID
+	case conv != nil:
+		tenantID = conv.TenantID
+	default:
+		return nil // not a room the service serves
 	}
 	tenant := b.TenantByID(tenantID)
 	if tenant == nil {
@@ -187,8 +189,11 @@ func (b *Bridge) dispatch(ctx context.Context, j *job) error {
 		}
 		j.evt = evt
 	}
-	if staff != nil {
+	switch {
+	case staff != nil:
 		return b.handleControl(ctx, j, tenant, staff)
+	case conv != nil:
+		return b.handleStaffRoom(ctx, j, tenant, conv)
 	}
 	switch evt.Type {
 	case event.EventMessage, event.EventSticker, event.EventReaction, event.EventRedaction,
@@ -196,4 +201,17 @@ func (b *Bridge) dispatch(ctx context.Context, j *job) error {
 		return b.handleCustomerEvent(ctx, j, tenant, room)
 	}
 	return nil
+}
+
+// roomRole finds what a room is to the service: a customer room, a staff member's
+// control room, or a conversation's desk or side room (at most one is set).
+func (b *Bridge) roomRole(ctx context.Context, roomID id.RoomID) (*database.CustomerRoom, *database.StaffMember, *database.Conversation, error) {
+	if room, err := b.DB.CustomerRoom.Get(ctx, roomID); err != nil || room != nil {
+		return room, nil, nil, err
+	}
+	if staff, err := b.DB.Staff.ByControlRoom(ctx, roomID); err != nil || staff != nil {
+		return nil, staff, nil, err
+	}
+	conv, err := b.DB.Conversation.ByStaffRoom(ctx, roomID)
+	return nil, nil, conv, err
 }

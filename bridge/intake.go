@@ -86,14 +86,17 @@ func (b *Bridge) handleInvite(ctx context.Context, j *job, t *Tenant) error {
 		}
 	}
 	log.Info().Stringer("room_id", evt.RoomID).Bool("encrypted", encrypted).Msg("Joined a customer room")
+	conv, rooms, err := b.conversationFor(ctx, t, evt.RoomID, evt.Sender)
+	if err != nil {
+		return err
+	}
 	return j.Commit(ctx, func(ctx context.Context) error {
 		err := b.DB.CustomerRoom.Put(ctx, &database.CustomerRoom{
 			RoomID: evt.RoomID, TenantID: t.ID, Customer: evt.Sender, JoinedAt: b.now(),
 		})
-		if err != nil {
-			return err
+		if err == nil && conv == nil {
+			_, err = b.startConversation(ctx, t, evt.RoomID, rooms)
 		}
-		_, err = b.openConversation(ctx, t, evt.RoomID)
 		return err
 	})
 }
@@ -137,35 +140,39 @@ func (b *Bridge) closeRoom(ctx context.Context, j *job, t *Tenant, leave bool) e
 	if err != nil || conv == nil {
 		return err
 	}
-	return b.DB.Conversation.Close(ctx, conv.ID, b.now())
+	return b.endConversation(ctx, t, conv, "The customer left.", false)
 }
 
-// openConversation returns the room's open conversation, starting one (and queueing
-// the welcome) if there is none. It runs inside the caller's database transaction.
-func (b *Bridge) openConversation(ctx context.Context, t *Tenant, roomID id.RoomID) (*database.Conversation, error) {
-	conv, err := b.DB.Conversation.Open(ctx, roomID)
-	if err != nil || conv != nil {
-		return conv, err
-	}
-	if conv, err = b.DB.Conversation.Start(ctx, t.ID, roomID, b.now()); err != nil {
-		return nil, err
-	}
-	zerolog.Ctx(ctx).Info().Int64("conversation", conv.ID).Msg("Conversation started")
-	err = b.DB.Outbox.Enqueue(ctx, fmt.Sprintf("welcome|%d", conv.ID), roomID, t.UserID,
-		event.EventMessage, bot.Notice(t.Welcome), b.now())
-	return conv, err
-}
-
-// handleCustomerEvent takes what the customer sends in their room. A customer writing
-// after their conversation ended starts a new one. Relaying to agents is the rooms
-// issue's part; until then the conversation only records that it is active.
+// handleCustomerEvent takes what the customer sends in their room: it is relayed to
+// the conversation's desk room and mirrored to its side room. A customer writing after
+// their conversation ended starts a new one (with a welcome) that this event opens.
 func (b *Bridge) handleCustomerEvent(ctx context.Context, j *job, t *Tenant, room *database.CustomerRoom) error {
-	if j.evt.Sender != room.Customer {
+	evt := j.evt
+	if evt.Sender != room.Customer {
 		return nil
 	}
-	return j.Commit(ctx, func(ctx context.Context) error {
-		_, err := b.openConversation(ctx, t, room.RoomID)
+	conv, rooms, err := b.conversationFor(ctx, t, room.RoomID, room.Customer)
+	if err != nil {
 		return err
+	}
+	// A new conversation's rooms exist already: the event can be prepared for them.
+	target := conv
+	if target == nil {
+		target = &database.Conversation{Ghost: rooms.ghost, DeskRoom: rooms.desk, SideRoom: rooms.side}
+	}
+	var relays []relay
+	if relayable(evt.Type) {
+		if relays, err = b.fromCustomer(ctx, t, target, room.Customer, evt); err != nil {
+			return err
+		}
+	}
+	return j.Commit(ctx, func(ctx context.Context) error {
+		if conv == nil {
+			if _, err := b.startConversation(ctx, t, room.RoomID, rooms); err != nil {
+				return err
+			}
+		}
+		return b.queueRelays(ctx, evt, evt.Sender, relays)
 	})
 }
 

@@ -3,16 +3,12 @@ package bridge
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix"
-	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
-
-	"github.com/contactcenter/contactcenter/database"
 )
 
 const (
@@ -94,9 +90,20 @@ func (b *Bridge) drainOutbox(ctx context.Context, roomID id.RoomID) {
 			_ = b.DB.Outbox.GiveUp(ctx, entry.ID, b.now(), errors.New("unknown sender"))
 			continue
 		}
-		eventID, err := send(ctx, client, entry)
+		eventID, err := b.send(ctx, client, entry)
+		if errors.Is(err, errSkip) {
+			log.Debug().Str("key", entry.DedupeKey).Msg("Refers to an event never relayed here; skipped")
+			_ = b.DB.Outbox.GiveUp(ctx, entry.ID, b.now(), err)
+			continue
+		}
 		if err == nil {
-			if err = b.DB.Outbox.MarkSent(ctx, entry.ID, eventID, b.now()); err != nil {
+			err = b.DB.DoTxn(ctx, nil, func(ctx context.Context) error {
+				if err := b.DB.Outbox.MarkSent(ctx, entry.ID, eventID, b.now()); err != nil {
+					return err
+				}
+				return b.DB.EventMap.SetCopy(ctx, entry.DedupeKey, eventID)
+			})
+			if err != nil {
 				log.Err(err).Msg("Sent, but could not record it; the resend will be deduplicated")
 				return
 			}
@@ -116,27 +123,6 @@ func (b *Bridge) drainOutbox(ctx context.Context, roomID id.RoomID) {
 		}
 		return
 	}
-}
-
-// LeaveAction is an outbox entry that makes the sender leave the room, queued behind
-// whatever it says first. It is never sent as an event.
-var LeaveAction = event.Type{Type: "fi.contactcenter.leave", Class: event.MessageEventType}
-
-// send performs one outbox entry.
-func send(ctx context.Context, client *mautrix.Client, entry *database.OutboxEntry) (id.EventID, error) {
-	if entry.EventType.Type == LeaveAction.Type {
-		_, err := client.LeaveRoom(ctx, entry.RoomID)
-		if errors.Is(err, mautrix.MForbidden) {
-			return "", nil // not in the room any more: done
-		}
-		return "", err
-	}
-	resp, err := client.SendMessageEvent(ctx, entry.RoomID, entry.EventType, entry.Content,
-		mautrix.ReqSendEvent{TransactionID: fmt.Sprintf("cc.out.%d", entry.ID)})
-	if err != nil {
-		return "", err
-	}
-	return resp.EventID, nil
 }
 
 // senderClient is the client that sends as one of our users.

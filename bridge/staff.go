@@ -15,8 +15,9 @@ import (
 	"github.com/contactcenter/contactcenter/routing"
 )
 
-// controlRoomRetry is how often missing control rooms are tried again: a staff
-// member's account may not exist yet when the service starts.
+// controlRoomRetry is how often, at most, missing control rooms are tried again: a
+// staff member's account may not exist yet when the service starts. Retries start at
+// a second and grow to this.
 const controlRoomRetry = 10 * time.Second
 
 // startStaff makes sure every configured staff member has a control room, in the
@@ -25,12 +26,14 @@ func (b *Bridge) startStaff(ctx context.Context) error {
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()
+		wait := time.Second
 		for !b.ensureControlRooms(ctx) {
 			select {
 			case <-ctx.Done():
 				return
-			case <-time.After(controlRoomRetry):
+			case <-time.After(wait):
 			}
+			wait = min(2*wait, controlRoomRetry)
 		}
 	}()
 	return nil
@@ -41,6 +44,10 @@ func (b *Bridge) startStaff(ctx context.Context) error {
 func (b *Bridge) ensureControlRooms(ctx context.Context) (done bool) {
 	done = true
 	for _, t := range b.tenants {
+		if err := b.ensureSpace(ctx, t); err != nil {
+			zerolog.Ctx(ctx).Warn().Err(err).Str("tenant", t.ID).Msg("Could not create the tenant's space")
+			done = false
+		}
 		for _, staff := range t.Staff {
 			userID := id.UserID(staff.UserID)
 			log := zerolog.Ctx(ctx).With().Str("tenant", t.ID).Stringer("staff", userID).Logger()
@@ -52,7 +59,7 @@ func (b *Bridge) ensureControlRooms(ctx context.Context) (done bool) {
 				err = b.createControlRoom(ctx, t, staff)
 			}
 			if err != nil {
-				log.Warn().Err(err).Dur("retry_in", controlRoomRetry).Msg("Could not create a control room")
+				log.Warn().Err(err).Msg("Could not create a control room; will retry")
 				done = false
 			}
 		}
@@ -102,7 +109,16 @@ func (b *Bridge) handleControl(ctx context.Context, j *job, t *Tenant, staff *da
 	}
 	var reply string
 	var newStatus routing.Status
+	var err error
 	switch cmd.Name {
+	case "accept", "decline":
+		return b.handleOfferAnswer(ctx, j, t, staff, cmd.Name == "accept")
+	case "monitor":
+		return b.handleMonitor(ctx, j, t, staff, cmd.Args)
+	case "conversations":
+		if reply, err = b.listConversations(ctx, t); err != nil {
+			return err
+		}
 	case "ready", "away", "offline":
 		newStatus, _ = routing.ParseStatus(cmd.Name)
 		reply = fmt.Sprintf("You are now **%s**.", newStatus)
@@ -122,6 +138,12 @@ func (b *Bridge) handleControl(ctx context.Context, j *job, t *Tenant, staff *da
 				return err
 			}
 		}
-		return b.DB.Outbox.Enqueue(ctx, "reply|"+j.entry.Key, j.evt.RoomID, t.UserID, event.EventMessage, bot.Notice(reply), b.now())
+		if err := b.reply(ctx, j, t, reply); err != nil {
+			return err
+		}
+		if newStatus == routing.Ready {
+			return b.offerWaiting(ctx, t)
+		}
+		return nil
 	})
 }

@@ -9,13 +9,15 @@ import (
 	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
 
 	"github.com/contactcenter/contactcenter/database"
 )
 
 // syncFilter keeps /sync to what transactions do not bring: invites (some homeservers,
-// Dendrite among them, do not push invites that arrive over federation), to-device
-// messages and device lists. Room timelines come through transactions.
+// Dendrite among them, do not push invites that arrive over federation), redactions
+// (Dendrite 0.13.8 does not push those that arrive over federation either), to-device
+// messages and device lists. The rest of the timelines comes through transactions.
 var syncFilter = &mautrix.Filter{
 	Presence:    &mautrix.FilterPart{NotTypes: []event.Type{{Type: "*"}}},
 	AccountData: &mautrix.FilterPart{NotTypes: []event.Type{{Type: "*"}}},
@@ -23,7 +25,7 @@ var syncFilter = &mautrix.Filter{
 		AccountData: &mautrix.FilterPart{NotTypes: []event.Type{{Type: "*"}}},
 		Ephemeral:   &mautrix.FilterPart{NotTypes: []event.Type{{Type: "*"}}},
 		State:       &mautrix.FilterPart{NotTypes: []event.Type{{Type: "*"}}, LazyLoadMembers: true},
-		Timeline:    &mautrix.FilterPart{NotTypes: []event.Type{{Type: "*"}}, Limit: 1},
+		Timeline:    &mautrix.FilterPart{Types: []event.Type{event.EventRedaction}, Limit: 20},
 	},
 }
 
@@ -43,6 +45,7 @@ func (t *Tenant) startSync(ctx context.Context) {
 	syncer.FilterJSON = syncFilter
 	syncer.ParseErrorHandler = func(evt *event.Event, err error) bool { return true }
 	syncer.OnEventType(event.StateMember, t.onSyncMember)
+	syncer.OnEventType(event.EventRedaction, t.onSyncRedaction)
 	ctx, t.syncCancel = context.WithCancel(ctx)
 	t.syncDone = make(chan struct{})
 	log := zerolog.Ctx(ctx).With().Str("component", "sync").Str("tenant", t.ID).Logger()
@@ -88,8 +91,25 @@ func (t *Tenant) onSyncMember(ctx context.Context, evt *event.Event) {
 	if key == "" {
 		key = fmt.Sprintf("sync-invite|%s|%s|%s", evt.RoomID, t.UserID, since)
 	}
-	if inserted, err := t.b.DB.Inbox.Insert(ctx, key, evt.RoomID, database.SourceSync, raw, t.b.now()); err != nil {
-		zerolog.Ctx(ctx).Err(err).Stringer("room_id", evt.RoomID).Msg("Could not file an invite; the customer must invite again")
+	t.file(ctx, key, evt.RoomID, raw, "Could not file an invite; the customer must invite again")
+}
+
+// onSyncRedaction files redactions in the inbox under their event ID, the same key a
+// transaction uses, so one pushed both ways is handled once.
+func (t *Tenant) onSyncRedaction(ctx context.Context, evt *event.Event) {
+	if evt.Mautrix.EventSource&event.SourceTimeline == 0 || evt.ID == "" {
+		return
+	}
+	raw, err := json.Marshal(evt)
+	if err != nil {
+		return
+	}
+	t.file(ctx, evt.ID.String(), evt.RoomID, raw, "Could not file a redaction")
+}
+
+func (t *Tenant) file(ctx context.Context, key string, roomID id.RoomID, raw []byte, failure string) {
+	if inserted, err := t.b.DB.Inbox.Insert(ctx, key, roomID, database.SourceSync, raw, t.b.now()); err != nil {
+		zerolog.Ctx(ctx).Err(err).Stringer("room_id", roomID).Msg(failure)
 	} else if inserted {
 		t.b.inbox.Wake()
 	}

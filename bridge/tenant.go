@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -15,6 +16,8 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/contactcenter/contactcenter/config"
+	"github.com/contactcenter/contactcenter/identity"
+	"github.com/contactcenter/contactcenter/routing"
 )
 
 // Tenant is one business's running identity: the appservice user customers DM.
@@ -28,6 +31,9 @@ type Tenant struct {
 	// Crypto is nil when encryption is off.
 	Crypto *cryptohelper.CryptoHelper
 
+	// names gives customers their pseudonyms and ghosts at this tenant.
+	names *identity.Pseudonyms
+
 	b          *Bridge
 	syncCancel context.CancelFunc
 	syncDone   chan struct{}
@@ -36,7 +42,8 @@ type Tenant struct {
 func (b *Bridge) startTenants(ctx context.Context) error {
 	for i := range b.Config.Tenants {
 		tc := &b.Config.Tenants[i]
-		t := &Tenant{Tenant: tc, UserID: b.Config.BusinessUserID(tc), b: b}
+		t := &Tenant{Tenant: tc, UserID: b.Config.BusinessUserID(tc), b: b,
+			names: identity.NewPseudonyms([]byte(b.Config.Privacy.PseudonymKey), tc.ID)}
 		t.Intent = b.AS.Intent(t.UserID)
 		b.tenants[t.UserID] = t
 		if err := t.start(ctx); err != nil {
@@ -158,4 +165,33 @@ func (t *Tenant) decrypt(ctx context.Context, evt *event.Event, attempts int) (*
 	}
 	decrypted.Mautrix.EventSource |= event.SourceDecrypted
 	return decrypted, nil
+}
+
+// staffEntry returns the configured staff member, or nil if they are not this
+// tenant's staff.
+func (t *Tenant) staffEntry(userID id.UserID) *routing.Staff {
+	for i := range t.Staff {
+		if t.Staff[i].UserID == userID.String() {
+			return &t.Staff[i]
+		}
+	}
+	return nil
+}
+
+// findStaff resolves "@carol:example.com" or "Carol" to a staff member of the tenant.
+func (t *Tenant) findStaff(ref string) *routing.Staff {
+	for i := range t.Staff {
+		if t.Staff[i].UserID == ref || strings.EqualFold(t.Staff[i].Name, ref) {
+			return &t.Staff[i]
+		}
+	}
+	return nil
+}
+
+// staffName is the name staff and customers see for a staff member.
+func (t *Tenant) staffName(userID id.UserID) string {
+	if s := t.staffEntry(userID); s != nil {
+		return s.Name
+	}
+	return userID.Localpart()
 }

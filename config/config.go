@@ -90,13 +90,16 @@ type LoggingConfig struct {
 }
 
 type Tenant struct {
-	ID                string            `yaml:"id"`
-	Name              string            `yaml:"name"`
-	BusinessLocalpart string            `yaml:"business_localpart"`
-	DisplayName       string            `yaml:"display_name"`
-	Avatar            string            `yaml:"avatar"`
-	Welcome           string            `yaml:"welcome"`
-	Closing           string            `yaml:"closing"`
+	ID                string `yaml:"id"`
+	Name              string `yaml:"name"`
+	BusinessLocalpart string `yaml:"business_localpart"`
+	DisplayName       string `yaml:"display_name"`
+	Avatar            string `yaml:"avatar"`
+	Welcome           string `yaml:"welcome"`
+	Closing           string `yaml:"closing"`
+	// AllowRemoteAgents lets staff from other homeservers serve customers; their
+	// desk and side rooms then federate.
+	AllowRemoteAgents bool              `yaml:"allow_remote_agents"`
 	Staff             []routing.Staff   `yaml:"staff"`
 	Consent           []consent.Purpose `yaml:"consent"`
 }
@@ -232,8 +235,11 @@ func (c *Config) validateTenants() (errs []error) {
 			errs = append(errs, fmt.Errorf("%s: %w", where, err))
 		}
 		for _, s := range t.Staff {
-			if localpart, server, _ := id.UserID(s.UserID).Parse(); server == c.Homeserver.Domain && (localparts[localpart] || c.IsGhostLocalpart(localpart)) {
+			localpart, server, _ := id.UserID(s.UserID).Parse()
+			if server == c.Homeserver.Domain && (localparts[localpart] || c.IsGhostLocalpart(localpart)) {
 				errs = append(errs, fmt.Errorf("%s: staff %s is one of the service's own users", where, s.UserID))
+			} else if server != c.Homeserver.Domain && !t.AllowRemoteAgents {
+				errs = append(errs, fmt.Errorf("%s: staff %s is on another homeserver; set allow_remote_agents to allow it", where, s.UserID))
 			}
 		}
 		if err := consent.ValidatePurposes(t.Consent); err != nil {

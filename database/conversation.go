@@ -3,7 +3,6 @@ package database
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"time"
 
 	"go.mau.fi/util/dbutil"
@@ -11,74 +10,205 @@ import (
 )
 
 const (
+	conversationColumns = `id, tenant_id, room_id, status, opened_at, closed_at,
+		offered_to, offered_at, agent_user_id, assigned_at, ghost_user_id, desk_room_id, side_room_id`
 	insertConversationQuery = `
-		INSERT INTO conversation (tenant_id, room_id, status, opened_at) VALUES ($1, $2, $3, $4) RETURNING id`
-	conversationColumns    = `id, tenant_id, room_id, status, opened_at, closed_at`
-	openConversationQuery  = `SELECT ` + conversationColumns + ` FROM conversation WHERE room_id = $1 AND status <> 'closed'`
-	closeConversationQuery = `UPDATE conversation SET status = 'closed', closed_at = $2 WHERE id = $1 AND status <> 'closed'`
-	countConversationQuery = `SELECT COUNT(*) FROM conversation WHERE room_id = $1`
+		INSERT INTO conversation (tenant_id, room_id, status, opened_at, ghost_user_id, desk_room_id, side_room_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`
+	openConversationQuery    = `SELECT ` + conversationColumns + ` FROM conversation WHERE room_id = $1 AND status <> 'closed'`
+	getConversationQuery     = `SELECT ` + conversationColumns + ` FROM conversation WHERE id = $1`
+	byStaffRoomQuery         = `SELECT ` + conversationColumns + ` FROM conversation WHERE desk_room_id = $1 OR side_room_id = $1`
+	waitingQuery             = `SELECT ` + conversationColumns + ` FROM conversation WHERE tenant_id = $1 AND status = 'new' ORDER BY opened_at, id`
+	openOfTenantQuery        = `SELECT ` + conversationColumns + ` FROM conversation WHERE tenant_id = $1 AND status <> 'closed' ORDER BY opened_at, id`
+	offeredToQuery           = `SELECT ` + conversationColumns + ` FROM conversation WHERE tenant_id = $1 AND offered_to = $2 AND status = 'offered' ORDER BY offered_at LIMIT 1`
+	offerConversationQuery   = `UPDATE conversation SET status = 'offered', offered_to = $2, offered_at = $3 WHERE id = $1 AND status = 'new'`
+	unofferQuery             = `UPDATE conversation SET status = 'new', offered_to = NULL, offered_at = NULL WHERE id = $1 AND status = 'offered'`
+	assignConversationQuery  = `UPDATE conversation SET status = 'assigned', agent_user_id = $2, assigned_at = $3, offered_to = NULL WHERE id = $1 AND status <> 'closed'`
+	requeueConversationQuery = `UPDATE conversation SET status = 'new', agent_user_id = NULL, offered_to = NULL, offered_at = NULL WHERE id = $1 AND status <> 'closed'`
+	closeConversationQuery   = `UPDATE conversation SET status = 'closed', closed_at = $2, offered_to = NULL WHERE id = $1 AND status <> 'closed'`
+	countConversationQuery   = `SELECT COUNT(*) FROM conversation WHERE room_id = $1`
+	pendingOffersQuery       = `SELECT offered_to FROM conversation WHERE tenant_id = $1 AND status = 'offered'`
 )
 
 // ConversationStatus is where a conversation stands.
 type ConversationStatus string
 
 const (
-	// StatusNew: the customer was greeted; nobody is assigned yet.
-	StatusNew    ConversationStatus = "new"
-	StatusClosed ConversationStatus = "closed"
+	// StatusNew: waiting for an agent.
+	StatusNew ConversationStatus = "new"
+	// StatusOffered: an agent was asked to take it and has not answered yet.
+	StatusOffered ConversationStatus = "offered"
+	// StatusAssigned: an agent serves it.
+	StatusAssigned ConversationStatus = "assigned"
+	StatusClosed   ConversationStatus = "closed"
 )
 
 // Conversation is one contact in a customer room, from its start to its end.
 type Conversation struct {
-	ID       int64
-	TenantID string
-	RoomID   id.RoomID
-	Status   ConversationStatus
-	OpenedAt time.Time
-	ClosedAt time.Time
+	ID         int64
+	TenantID   string
+	RoomID     id.RoomID
+	Status     ConversationStatus
+	OpenedAt   time.Time
+	ClosedAt   time.Time
+	OfferedTo  id.UserID
+	OfferedAt  time.Time
+	Agent      id.UserID
+	AssignedAt time.Time
+	// Ghost stands for the customer in the desk room.
+	Ghost    id.UserID
+	DeskRoom id.RoomID
+	SideRoom id.RoomID
 }
 
 func (c *Conversation) Scan(row dbutil.Scannable) (*Conversation, error) {
 	var opened int64
-	var closed sql.NullInt64
-	if err := row.Scan(&c.ID, &c.TenantID, &c.RoomID, &c.Status, &opened, &closed); err != nil {
+	var closed, offeredAt, assignedAt sql.NullInt64
+	var offeredTo, agent, ghost, desk, side sql.NullString
+	err := row.Scan(&c.ID, &c.TenantID, &c.RoomID, &c.Status, &opened, &closed,
+		&offeredTo, &offeredAt, &agent, &assignedAt, &ghost, &desk, &side)
+	if err != nil {
 		return nil, err
 	}
 	c.OpenedAt = time.UnixMilli(opened)
-	if closed.Valid {
-		c.ClosedAt = time.UnixMilli(closed.Int64)
-	}
+	c.ClosedAt = optionalTime(closed)
+	c.OfferedAt = optionalTime(offeredAt)
+	c.AssignedAt = optionalTime(assignedAt)
+	c.OfferedTo, c.Agent, c.Ghost = id.UserID(offeredTo.String), id.UserID(agent.String), id.UserID(ghost.String)
+	c.DeskRoom, c.SideRoom = id.RoomID(desk.String), id.RoomID(side.String)
 	return c, nil
 }
 
+func optionalTime(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return time.UnixMilli(v.Int64)
+}
+
 type ConversationQuery struct {
-	db *dbutil.Database
+	*dbutil.QueryHelper[*Conversation]
+}
+
+func newConversationQuery(db *dbutil.Database) *ConversationQuery {
+	return &ConversationQuery{dbutil.MakeQueryHelper(db, func(*dbutil.QueryHelper[*Conversation]) *Conversation { return &Conversation{} })}
 }
 
 // Open returns the room's open conversation, or nil.
 func (q *ConversationQuery) Open(ctx context.Context, roomID id.RoomID) (*Conversation, error) {
-	c, err := (&Conversation{}).Scan(q.db.QueryRow(ctx, openConversationQuery, roomID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
+	return noRow(q.QueryOne(ctx, openConversationQuery, roomID))
+}
+
+// Get returns a conversation by its ID, or nil.
+func (q *ConversationQuery) Get(ctx context.Context, convID int64) (*Conversation, error) {
+	return noRow(q.QueryOne(ctx, getConversationQuery, convID))
+}
+
+// ByStaffRoom returns the conversation whose desk or side room this is, or nil.
+func (q *ConversationQuery) ByStaffRoom(ctx context.Context, roomID id.RoomID) (*Conversation, error) {
+	return noRow(q.QueryOne(ctx, byStaffRoomQuery, roomID))
+}
+
+// NewConversation is what a conversation starts with.
+type NewConversation struct {
+	TenantID string
+	RoomID   id.RoomID
+	Ghost    id.UserID
+	DeskRoom id.RoomID
+	SideRoom id.RoomID
+}
+
+// Start opens a new conversation in a customer room, waiting for an agent.
+func (q *ConversationQuery) Start(ctx context.Context, n NewConversation, now time.Time) (*Conversation, error) {
+	c := &Conversation{TenantID: n.TenantID, RoomID: n.RoomID, Status: StatusNew, OpenedAt: now,
+		Ghost: n.Ghost, DeskRoom: n.DeskRoom, SideRoom: n.SideRoom}
+	err := q.GetDB().QueryRow(ctx, insertConversationQuery, n.TenantID, n.RoomID, c.Status, now.UnixMilli(),
+		nullString(n.Ghost), nullString(n.DeskRoom), nullString(n.SideRoom)).Scan(&c.ID)
+	return c, err
+}
+
+// Waiting lists the tenant's conversations waiting for an agent, oldest first.
+func (q *ConversationQuery) Waiting(ctx context.Context, tenantID string) ([]*Conversation, error) {
+	return q.QueryMany(ctx, waitingQuery, tenantID)
+}
+
+// OpenOfTenant lists the tenant's open conversations, oldest first.
+func (q *ConversationQuery) OpenOfTenant(ctx context.Context, tenantID string) ([]*Conversation, error) {
+	return q.QueryMany(ctx, openOfTenantQuery, tenantID)
+}
+
+// OfferedTo returns the oldest conversation waiting for the agent's answer, or nil.
+func (q *ConversationQuery) OfferedTo(ctx context.Context, tenantID string, agent id.UserID) (*Conversation, error) {
+	return noRow(q.QueryOne(ctx, offeredToQuery, tenantID, agent))
+}
+
+// PendingOffers counts the unanswered offers per agent of a tenant.
+func (q *ConversationQuery) PendingOffers(ctx context.Context, tenantID string) (map[id.UserID]int, error) {
+	rows, err := q.GetDB().Query(ctx, pendingOffersQuery, tenantID)
+	return collectCounts(rows, err)
+}
+
+// Offer marks a waiting conversation as offered to an agent; false if it was not waiting.
+func (q *ConversationQuery) Offer(ctx context.Context, convID int64, agent id.UserID, now time.Time) (bool, error) {
+	return q.update(ctx, offerConversationQuery, convID, agent, now.UnixMilli())
+}
+
+// Unoffer puts an offered conversation back to waiting (declined, or the offer lapsed).
+func (q *ConversationQuery) Unoffer(ctx context.Context, convID int64) (bool, error) {
+	return q.update(ctx, unofferQuery, convID)
+}
+
+// Assign records the agent who serves the conversation.
+func (q *ConversationQuery) Assign(ctx context.Context, convID int64, agent id.UserID, now time.Time) (bool, error) {
+	return q.update(ctx, assignConversationQuery, convID, agent, now.UnixMilli())
+}
+
+// Requeue puts an open conversation back to waiting for an agent.
+func (q *ConversationQuery) Requeue(ctx context.Context, convID int64) (bool, error) {
+	return q.update(ctx, requeueConversationQuery, convID)
+}
+
+// Close ends a conversation; closing a closed one does nothing and reports false.
+func (q *ConversationQuery) Close(ctx context.Context, convID int64, now time.Time) (bool, error) {
+	return q.update(ctx, closeConversationQuery, convID, now.UnixMilli())
+}
+
+func (q *ConversationQuery) update(ctx context.Context, query string, args ...any) (bool, error) {
+	res, err := q.GetDB().Exec(ctx, query, args...)
+	if err != nil {
+		return false, err
 	}
-	return c, err
-}
-
-// Start opens a new conversation in a customer room.
-func (q *ConversationQuery) Start(ctx context.Context, tenantID string, roomID id.RoomID, now time.Time) (*Conversation, error) {
-	c := &Conversation{TenantID: tenantID, RoomID: roomID, Status: StatusNew, OpenedAt: now}
-	err := q.db.QueryRow(ctx, insertConversationQuery, tenantID, roomID, c.Status, now.UnixMilli()).Scan(&c.ID)
-	return c, err
-}
-
-// Close ends a conversation; closing a closed one does nothing.
-func (q *ConversationQuery) Close(ctx context.Context, convID int64, now time.Time) error {
-	_, err := q.db.Exec(ctx, closeConversationQuery, convID, now.UnixMilli())
-	return err
+	n, err := res.RowsAffected()
+	return n > 0, err
 }
 
 // CountInRoom counts every conversation a customer room has had.
 func (q *ConversationQuery) CountInRoom(ctx context.Context, roomID id.RoomID) (n int, err error) {
-	err = q.db.QueryRow(ctx, countConversationQuery, roomID).Scan(&n)
+	err = q.GetDB().QueryRow(ctx, countConversationQuery, roomID).Scan(&n)
 	return
+}
+
+// collectCounts counts rows of one user ID column per user.
+func collectCounts(rows dbutil.Rows, err error) (map[id.UserID]int, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	counts := map[id.UserID]int{}
+	for rows.Next() {
+		var userID id.UserID
+		if err = rows.Scan(&userID); err != nil {
+			return nil, err
+		}
+		counts[userID]++
+	}
+	return counts, rows.Err()
+}
+
+// nullString stores an empty ID as NULL, which unique indexes do not compare.
+func nullString[T ~string](v T) any {
+	if v == "" {
+		return nil
+	}
+	return string(v)
 }

@@ -28,6 +28,10 @@ type Database struct {
 	CustomerRoom *CustomerRoomQuery
 	Conversation *ConversationQuery
 	Staff        *StaffQuery
+	// Participants are the staff in each conversation.
+	Participants *ConversationStaffQuery
+	EventMap     *EventMapQuery
+	TenantSpace  *TenantSpaceQuery
 }
 
 // Config selects and tunes the database.
@@ -89,8 +93,11 @@ func New(raw *dbutil.Database) *Database {
 		Inbox:        &InboxQuery{newQueue(raw, "inbox", "seq", "handled_at")},
 		Outbox:       &OutboxQuery{newQueue(raw, "outbox", "id", "sent_at")},
 		CustomerRoom: &CustomerRoomQuery{raw},
-		Conversation: &ConversationQuery{raw},
+		Conversation: newConversationQuery(raw),
 		Staff:        newStaffQuery(raw),
+		Participants: newConversationStaffQuery(raw),
+		EventMap:     &EventMapQuery{raw},
+		TenantSpace:  &TenantSpaceQuery{raw},
 	}
 }
 

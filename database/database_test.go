@@ -179,17 +179,21 @@ func TestOneOpenConversationPerRoom(t *testing.T) {
 		if err := db.CustomerRoom.Put(ctx, room); err != nil {
 			t.Fatal(err)
 		}
-		first, err := db.Conversation.Start(ctx, "acme", room.RoomID, now)
+		start := database.NewConversation{TenantID: "acme", RoomID: room.RoomID}
+		first, err := db.Conversation.Start(ctx, start, now)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err = db.Conversation.Start(ctx, "acme", room.RoomID, now); err == nil {
+		if _, err = db.Conversation.Start(ctx, start, now); err == nil {
 			t.Fatal("a second open conversation in one room must be refused")
 		}
-		if err = db.Conversation.Close(ctx, first.ID, now); err != nil {
-			t.Fatal(err)
+		if closed, err := db.Conversation.Close(ctx, first.ID, now); err != nil || !closed {
+			t.Fatal(closed, err)
 		}
-		if _, err = db.Conversation.Start(ctx, "acme", room.RoomID, now); err != nil {
+		if closed, _ := db.Conversation.Close(ctx, first.ID, now); closed {
+			t.Fatal("closing twice must report false")
+		}
+		if _, err = db.Conversation.Start(ctx, start, now); err != nil {
 			t.Fatalf("a new conversation after the end: %v", err)
 		}
 		if n, _ := db.Conversation.CountInRoom(ctx, room.RoomID); n != 2 {

@@ -14,10 +14,10 @@ import (
 
 const (
 	insertOutboxQuery = `
-		INSERT INTO outbox (dedupe_key, room_id, sender, event_type, content, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+		INSERT INTO outbox (dedupe_key, room_id, sender, event_type, content, created_at, refs_from) VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (dedupe_key) DO NOTHING`
 	headOutboxQuery = `
-		SELECT id, dedupe_key, room_id, sender, event_type, content, created_at, attempts, next_attempt
+		SELECT id, dedupe_key, room_id, sender, event_type, content, created_at, attempts, next_attempt, refs_from
 		FROM outbox WHERE room_id = $1 AND sent_at IS NULL ORDER BY id LIMIT 1`
 	setOutboxEventIDQuery = `UPDATE outbox SET event_id = $2 WHERE id = $1`
 	sentByKeyQuery        = `SELECT event_id FROM outbox WHERE dedupe_key = $1`
@@ -35,12 +35,16 @@ type OutboxEntry struct {
 	Attempts  int
 	// NextAttempt is when a failed row may be tried again.
 	NextAttempt time.Time
+	// RefsFrom is the room whose event IDs the content refers to (replies, edits,
+	// reactions, redactions); they are translated into RoomID's when sent.
+	RefsFrom id.RoomID
 }
 
 func (e *OutboxEntry) Scan(row dbutil.Scannable) (*OutboxEntry, error) {
 	var createdAt, nextAttempt int64
 	var evtType, content string
-	err := row.Scan(&e.ID, &e.DedupeKey, &e.RoomID, &e.Sender, &evtType, &content, &createdAt, &e.Attempts, &nextAttempt)
+	var refsFrom sql.NullString
+	err := row.Scan(&e.ID, &e.DedupeKey, &e.RoomID, &e.Sender, &evtType, &content, &createdAt, &e.Attempts, &nextAttempt, &refsFrom)
 	if err != nil {
 		return nil, err
 	}
@@ -48,6 +52,7 @@ func (e *OutboxEntry) Scan(row dbutil.Scannable) (*OutboxEntry, error) {
 	e.Content = json.RawMessage(content)
 	e.CreatedAt = time.UnixMilli(createdAt)
 	e.NextAttempt = time.UnixMilli(nextAttempt)
+	e.RefsFrom = id.RoomID(refsFrom.String)
 	return e, nil
 }
 
@@ -58,11 +63,16 @@ type OutboxQuery struct {
 // Enqueue records an event to send. The dedupe key makes the decision idempotent: a
 // handler that runs twice enqueues once.
 func (q *OutboxQuery) Enqueue(ctx context.Context, dedupeKey string, roomID id.RoomID, sender id.UserID, evtType event.Type, content any, now time.Time) error {
+	return q.EnqueueRelay(ctx, dedupeKey, roomID, sender, evtType, content, "", now)
+}
+
+// EnqueueRelay records an event whose content refers to events of room refsFrom.
+func (q *OutboxQuery) EnqueueRelay(ctx context.Context, dedupeKey string, roomID id.RoomID, sender id.UserID, evtType event.Type, content any, refsFrom id.RoomID, now time.Time) error {
 	data, err := json.Marshal(content)
 	if err != nil {
 		return err
 	}
-	_, err = q.db.Exec(ctx, insertOutboxQuery, dedupeKey, roomID, sender, evtType.Type, string(data), now.UnixMilli())
+	_, err = q.db.Exec(ctx, insertOutboxQuery, dedupeKey, roomID, sender, evtType.Type, string(data), now.UnixMilli(), nullString(refsFrom))
 	return err
 }
 

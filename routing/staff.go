@@ -26,6 +26,16 @@ type Staff struct {
 	Role   Role   `yaml:"role"`
 	// Skills map a skill to a proficiency from 1 (basic) to 5 (expert).
 	Skills map[string]int `yaml:"skills,omitempty"`
+	// Capacity is how many conversations an agent serves at once (0: DefaultCapacity).
+	Capacity int `yaml:"capacity,omitempty"`
+}
+
+// MaxConversations is the agent's capacity, with the default applied.
+func (s *Staff) MaxConversations() int {
+	if s.Capacity > 0 {
+		return s.Capacity
+	}
+	return DefaultCapacity
 }
 
 var userIDRe = regexp.MustCompile(`^@[a-z0-9._=/+-]+:[A-Za-z0-9.:\[\]-]+$`)
@@ -41,6 +51,9 @@ func (s *Staff) Validate() error {
 	}
 	if s.Role != RoleAgent && s.Role != RoleSupervisor {
 		errs = append(errs, fmt.Errorf("role %q must be %s or %s", s.Role, RoleAgent, RoleSupervisor))
+	}
+	if s.Capacity < 0 {
+		errs = append(errs, fmt.Errorf("capacity %d must not be negative", s.Capacity))
 	}
 	for skill, level := range s.Skills {
 		if level < 1 || level > 5 {

@@ -1,0 +1,244 @@
+package bridge
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/contactcenter/contactcenter/bot"
+	"github.com/contactcenter/contactcenter/database"
+	"github.com/contactcenter/contactcenter/routing"
+)
+
+// offerWaiting offers the tenant's waiting conversations, oldest first, to the agents
+// the selector picks. It runs inside the transaction of whatever changed the picture:
+// a new conversation, an agent becoming ready, a decline, an end.
+func (b *Bridge) offerWaiting(ctx context.Context, t *Tenant) error {
+	waiting, err := b.DB.Conversation.Waiting(ctx, t.ID)
+	if err != nil || len(waiting) == 0 {
+		return err
+	}
+	records, err := b.DB.Staff.OfTenant(ctx, t.ID)
+	if err != nil {
+		return err
+	}
+	status := map[id.UserID]*database.StaffMember{}
+	for _, r := range records {
+		status[r.UserID] = r
+	}
+	load, err := b.DB.Participants.ActiveLoad(ctx, t.ID)
+	if err != nil {
+		return err
+	}
+	offered, err := b.DB.Conversation.PendingOffers(ctx, t.ID)
+	if err != nil {
+		return err
+	}
+	for _, conv := range waiting {
+		declined, err := b.DB.Participants.Declined(ctx, conv.ID)
+		if err != nil {
+			return err
+		}
+		var candidates []routing.Candidate
+		for _, s := range t.Staff {
+			userID := id.UserID(s.UserID)
+			record := status[userID]
+			if s.Role != routing.RoleAgent || record == nil || record.ControlRoomID == "" {
+				continue
+			}
+			candidates = append(candidates, routing.Candidate{
+				UserID: s.UserID, Status: record.Status, Load: load[userID], Capacity: s.MaxConversations(),
+				Offered: offered[userID] > 0, Excluded: declined[userID] > 0,
+			})
+		}
+		choice, ok := b.selector.Select(candidates)
+		if !ok {
+			continue
+		}
+		agent := id.UserID(choice.UserID)
+		if ok, err = b.DB.Conversation.Offer(ctx, conv.ID, agent, b.now()); err != nil || !ok {
+			return err
+		}
+		offered[agent]++
+		room, err := b.DB.CustomerRoom.Get(ctx, conv.RoomID)
+		if err != nil {
+			return err
+		}
+		text := fmt.Sprintf("New conversation **%d** with **%s**, waiting since %s.\n\nReply **accept** to take it, or **decline**.",
+			conv.ID, t.customerName(room.Customer), conv.OpenedAt.UTC().Format("15:04 UTC"))
+		key := fmt.Sprintf("offer|%d|%s|%d", conv.ID, agent, b.now().UnixMilli())
+		if err = b.DB.Outbox.Enqueue(ctx, key, status[agent].ControlRoomID, t.UserID, event.EventMessage, bot.Notice(text), b.now()); err != nil {
+			return err
+		}
+		zerolog.Ctx(ctx).Info().Int64("conversation", conv.ID).Stringer("agent", agent).Msg("Offered a conversation")
+	}
+	return nil
+}
+
+// handleOfferAnswer takes "accept" or "decline" in an agent's control room.
+func (b *Bridge) handleOfferAnswer(ctx context.Context, j *job, t *Tenant, staff *database.StaffMember, accept bool) error {
+	conv, err := b.DB.Conversation.OfferedTo(ctx, t.ID, staff.UserID)
+	if err != nil {
+		return err
+	}
+	return j.Commit(ctx, func(ctx context.Context) error {
+		reply := "Nothing is offered to you right now."
+		if conv != nil && accept {
+			if err := b.assign(ctx, t, conv, staff.UserID, ""); err != nil {
+				return err
+			}
+			reply = fmt.Sprintf("Conversation **%d** is yours. Join the two rooms you are invited to: **%s** (what you write there goes to the customer) and its **side room** (staff only).",
+				conv.ID, b.nameInConversation(ctx, t, conv))
+		} else if conv != nil {
+			if _, err := b.DB.Conversation.Unoffer(ctx, conv.ID); err != nil {
+				return err
+			}
+			if err := b.DB.Participants.Add(ctx, conv.ID, staff.UserID, database.RoleDeclined, b.now()); err != nil {
+				return err
+			}
+			reply = fmt.Sprintf("You passed on conversation **%d**.", conv.ID)
+			if err := b.offerWaiting(ctx, t); err != nil {
+				return err
+			}
+		}
+		return b.reply(ctx, j, t, reply)
+	})
+}
+
+// assign makes agent the conversation's (main) agent: they join its rooms, the
+// customer sees their name on the business identity, the side room is told. by names
+// who handed it over, if anyone did. It runs inside a transaction.
+func (b *Bridge) assign(ctx context.Context, t *Tenant, conv *database.Conversation, agent id.UserID, by string) error {
+	if _, err := b.DB.Conversation.Assign(ctx, conv.ID, agent, b.now()); err != nil {
+		return err
+	}
+	if err := b.addAgent(ctx, t, conv, agent); err != nil {
+		return err
+	}
+	name := t.staffName(agent)
+	text := fmt.Sprintf("**%s** took the conversation.", name)
+	if by != "" {
+		text = fmt.Sprintf("%s handed the conversation to **%s**.", by, name)
+	}
+	zerolog.Ctx(ctx).Info().Int64("conversation", conv.ID).Stringer("agent", agent).Msg("Conversation assigned")
+	return firstErr(
+		b.sideNotice(ctx, t, conv, "assigned|"+agent.String(), text),
+		b.setBusinessName(ctx, t, conv, name+" · "+t.Name),
+	)
+}
+
+// addAgent puts an agent into the conversation's desk and side rooms.
+func (b *Bridge) addAgent(ctx context.Context, t *Tenant, conv *database.Conversation, agent id.UserID) error {
+	now := b.now()
+	key := fmt.Sprintf("%d|%s|%d", conv.ID, agent, now.UnixMilli())
+	return firstErr(
+		b.DB.Participants.Add(ctx, conv.ID, agent, database.RoleAgent, now),
+		b.DB.Outbox.Enqueue(ctx, "invite-desk|"+key, conv.DeskRoom, conv.Ghost, InviteAction, memberAction{UserID: agent}, now),
+		b.DB.Outbox.Enqueue(ctx, "invite-side|"+key, conv.SideRoom, t.UserID, InviteAction, memberAction{UserID: agent}, now),
+	)
+}
+
+// removeStaff takes a staff member out of the conversation's rooms.
+func (b *Bridge) removeStaff(ctx context.Context, t *Tenant, conv *database.Conversation, userID id.UserID, reason string) error {
+	now := b.now()
+	key := fmt.Sprintf("%d|%s|%d", conv.ID, userID, now.UnixMilli())
+	return firstErr(
+		b.DB.Participants.Remove(ctx, conv.ID, userID, now),
+		b.DB.Outbox.Enqueue(ctx, "kick-desk|"+key, conv.DeskRoom, conv.Ghost, KickAction, memberAction{UserID: userID, Reason: reason}, now),
+		b.DB.Outbox.Enqueue(ctx, "kick-side|"+key, conv.SideRoom, t.UserID, KickAction, memberAction{UserID: userID, Reason: reason}, now),
+	)
+}
+
+// setBusinessName sets the business identity's display name in the customer room
+// only ("Carol · ACME"): its global profile stays the tenant's.
+func (b *Bridge) setBusinessName(ctx context.Context, t *Tenant, conv *database.Conversation, name string) error {
+	member := map[string]any{"membership": event.MembershipJoin, "displayname": name}
+	if t.Avatar != "" {
+		member["avatar_url"] = t.Avatar
+	}
+	key := fmt.Sprintf("name|%d|%d", conv.ID, b.now().UnixNano())
+	return b.DB.Outbox.Enqueue(ctx, key, conv.RoomID, t.UserID, StateAction,
+		stateAction{Type: event.StateMember.Type, StateKey: t.UserID.String(), Content: member}, b.now())
+}
+
+// sideNotice queues a notice from the business identity in the side room.
+func (b *Bridge) sideNotice(ctx context.Context, t *Tenant, conv *database.Conversation, key, markdown string) error {
+	key = fmt.Sprintf("side|%d|%s|%d", conv.ID, key, b.now().UnixNano())
+	return b.DB.Outbox.Enqueue(ctx, key, conv.SideRoom, t.UserID, event.EventMessage, bot.Notice(markdown), b.now())
+}
+
+// reply answers a command in the room it came from.
+func (b *Bridge) reply(ctx context.Context, j *job, t *Tenant, markdown string) error {
+	return b.DB.Outbox.Enqueue(ctx, "reply|"+j.entry.Key, j.evt.RoomID, t.UserID, event.EventMessage, bot.Notice(markdown), b.now())
+}
+
+// nameInConversation is the customer's name as staff see it in a conversation.
+func (b *Bridge) nameInConversation(ctx context.Context, t *Tenant, conv *database.Conversation) string {
+	room, err := b.DB.CustomerRoom.Get(ctx, conv.RoomID)
+	if err != nil || room == nil {
+		return "the customer"
+	}
+	return t.customerName(room.Customer)
+}
+
+// handleMonitor joins a supervisor to a conversation's side room. Only the tenant's
+// own conversations can be found: another tenant's look like no conversation at all.
+func (b *Bridge) handleMonitor(ctx context.Context, j *job, t *Tenant, staff *database.StaffMember, args []string) error {
+	var conv *database.Conversation
+	var err error
+	if len(args) == 1 {
+		if convID, parseErr := strconv.ParseInt(strings.TrimPrefix(args[0], "#"), 10, 64); parseErr == nil {
+			conv, err = b.DB.Conversation.Get(ctx, convID)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return j.Commit(ctx, func(ctx context.Context) error {
+		switch {
+		case t.staffEntry(staff.UserID).Role != routing.RoleSupervisor:
+			return b.reply(ctx, j, t, "Only supervisors can monitor conversations.")
+		case len(args) != 1:
+			return b.reply(ctx, j, t, "Usage: **!monitor** *conversation number* (see **!conversations**).")
+		case conv == nil || conv.TenantID != t.ID || conv.Status == database.StatusClosed:
+			return b.reply(ctx, j, t, fmt.Sprintf("There is no open conversation %s.", args[0]))
+		}
+		now := b.now()
+		return firstErr(
+			b.DB.Participants.Add(ctx, conv.ID, staff.UserID, database.RoleMonitor, now),
+			b.DB.Outbox.Enqueue(ctx, fmt.Sprintf("monitor|%d|%s|%d", conv.ID, staff.UserID, now.UnixMilli()), conv.SideRoom, t.UserID,
+				InviteAction, memberAction{UserID: staff.UserID}, now),
+			b.reply(ctx, j, t, fmt.Sprintf("You are invited to the side room of conversation **%d**. The customer cannot see you.", conv.ID)),
+		)
+	})
+}
+
+// listConversations answers !conversations with the tenant's open conversations.
+func (b *Bridge) listConversations(ctx context.Context, t *Tenant) (string, error) {
+	open, err := b.DB.Conversation.OpenOfTenant(ctx, t.ID)
+	if err != nil {
+		return "", err
+	}
+	if len(open) == 0 {
+		return "No open conversations.", nil
+	}
+	var sb strings.Builder
+	sb.WriteString("Open conversations:\n")
+	for _, conv := range open {
+		who := "waiting"
+		if conv.Agent != "" {
+			who = "with " + t.staffName(conv.Agent)
+		} else if conv.OfferedTo != "" {
+			who = "offered to " + t.staffName(conv.OfferedTo)
+		}
+		fmt.Fprintf(&sb, "- **%d** · %s · %s · %s\n", conv.ID, b.nameInConversation(ctx, t, conv), who,
+			b.now().Sub(conv.OpenedAt).Round(time.Minute))
+	}
+	return sb.String(), nil
+}

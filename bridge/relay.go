@@ -1,0 +1,164 @@
+package bridge
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"html"
+
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/contactcenter/contactcenter/database"
+)
+
+// relay is one copy of an event to queue: into which room, as whom, what.
+type relay struct {
+	room    id.RoomID
+	sender  id.UserID
+	evtType event.Type
+	content any
+}
+
+// queueRelays records the copies of an origin event in the outbox and the event map,
+// inside the caller's transaction. The outbox key names origin and target, so a
+// handler that runs again queues nothing twice.
+func (b *Bridge) queueRelays(ctx context.Context, origin *event.Event, author id.UserID, relays []relay) error {
+	for _, r := range relays {
+		key := fmt.Sprintf("relay|%s|%s", r.room, origin.ID)
+		err := firstErr(
+			b.DB.Outbox.EnqueueRelay(ctx, key, r.room, r.sender, r.evtType, r.content, origin.RoomID, b.now()),
+			b.DB.EventMap.Add(ctx, origin.RoomID, origin.ID, r.room, key, author),
+		)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// relayable tells whether an event type is relayed between customer and agents.
+// Polls are the consent prompt's business, never relayed.
+func relayable(t event.Type) bool {
+	switch t {
+	case event.EventMessage, event.EventSticker, event.EventReaction, event.EventRedaction:
+		return true
+	}
+	return false
+}
+
+// fromCustomer builds the copies of a customer's event: into the desk room as the
+// customer's ghost, and mirrored into the side room. The ghost's copy is filtered so
+// that the customer's Matrix ID and homeserver never reach a staff room; media is
+// copied to the business homeserver (the original's mxc URI names the customer's
+// server, and may be encrypted).
+func (b *Bridge) fromCustomer(ctx context.Context, t *Tenant, conv *database.Conversation, customer id.UserID, evt *event.Event) ([]relay, error) {
+	filter := newPrivacyFilter(customer)
+	name := t.customerName(customer)
+	switch evt.Type {
+	case event.EventMessage, event.EventSticker:
+		msg := cleanMessage(evt.Content.AsMessage())
+		if err := b.copyMedia(ctx, t, conv.Ghost, msg); err != nil {
+			return nil, err
+		}
+		desk, err := filter.apply(msg)
+		if err != nil {
+			return nil, err
+		}
+		var deskMsg event.MessageEventContent
+		if err = json.Unmarshal(desk, &deskMsg); err != nil {
+			return nil, err
+		}
+		return []relay{
+			{conv.DeskRoom, conv.Ghost, evt.Type, desk},
+			{conv.SideRoom, t.UserID, evt.Type, signed(&deskMsg, name)},
+		}, nil
+	case event.EventReaction, event.EventRedaction:
+		content, err := filter.apply(refContent(evt))
+		if err != nil {
+			return nil, err
+		}
+		return []relay{
+			{conv.DeskRoom, conv.Ghost, evt.Type, content},
+			{conv.SideRoom, t.UserID, evt.Type, content},
+		}, nil
+	}
+	return nil, nil
+}
+
+// fromAgent builds the copies of an agent's event in the desk room: to the customer
+// as the business identity, and mirrored into the side room. With several agents in
+// the conversation, the customer's copy carries the agent's name.
+func (b *Bridge) fromAgent(t *Tenant, conv *database.Conversation, agentName string, severalAgents bool, evt *event.Event) []relay {
+	switch evt.Type {
+	case event.EventMessage, event.EventSticker:
+		msg := cleanMessage(evt.Content.AsMessage())
+		toCustomer := msg
+		if severalAgents {
+			toCustomer = signed(msg, agentName)
+			toCustomer.BeeperPerMessageProfile = &event.BeeperPerMessageProfile{ID: agentName, Displayname: agentName, HasFallback: true}
+		}
+		return []relay{
+			{conv.RoomID, t.UserID, evt.Type, toCustomer},
+			{conv.SideRoom, t.UserID, evt.Type, signed(msg, agentName)},
+		}
+	case event.EventReaction, event.EventRedaction:
+		content := refContent(evt)
+		return []relay{
+			{conv.RoomID, t.UserID, evt.Type, content},
+			{conv.SideRoom, t.UserID, evt.Type, content},
+		}
+	}
+	return nil
+}
+
+// refContent is the relayable part of a reaction or redaction: its reference, which
+// the outbox translates into the target room.
+func refContent(evt *event.Event) map[string]any {
+	if evt.Type == event.EventRedaction {
+		redacts := evt.Redacts
+		if r := evt.Content.AsRedaction(); r.Redacts != "" {
+			redacts = r.Redacts
+		}
+		return map[string]any{"redacts": redacts}
+	}
+	rel := evt.Content.AsReaction().RelatesTo
+	return map[string]any{"m.relates_to": map[string]any{"rel_type": rel.Type, "event_id": rel.EventID, "key": rel.Key}}
+}
+
+// cleanMessage copies a message without what must not cross rooms: reply fallbacks
+// (they quote the other room's senders) and mentions (of users of the other room).
+func cleanMessage(in *event.MessageEventContent) *event.MessageEventContent {
+	msg := *in
+	msg.Mentions = nil
+	msg.BeeperPerMessageProfile = nil
+	if msg.RelatesTo.GetReplyTo() != "" {
+		msg.Body = event.TrimReplyFallbackText(msg.Body)
+		msg.FormattedBody = event.TrimReplyFallbackHTML(msg.FormattedBody)
+	}
+	if msg.NewContent != nil {
+		msg.NewContent = cleanMessage(msg.NewContent)
+	}
+	return &msg
+}
+
+// signed copies a message with who wrote it in front: "Carol: text", in the body and
+// in the formatted body (marked as a per-message-profile fallback, MSC4144). Media
+// keep their file name and get the name as caption.
+func signed(in *event.MessageEventContent, who string) *event.MessageEventContent {
+	msg := *in
+	if msg.MsgType.IsMedia() && msg.FileName == "" {
+		msg.FileName = msg.Body
+	}
+	formatted := msg.FormattedBody
+	if msg.Format != event.FormatHTML {
+		formatted = html.EscapeString(msg.Body)
+	}
+	msg.Body = who + ": " + msg.Body
+	msg.Format = event.FormatHTML
+	msg.FormattedBody = "<strong data-mx-profile-fallback>" + html.EscapeString(who) + ": </strong>" + formatted
+	if msg.NewContent != nil {
+		msg.NewContent = signed(msg.NewContent, who)
+	}
+	return &msg
+}

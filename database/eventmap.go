@@ -1,0 +1,77 @@
+package database
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"go.mau.fi/util/dbutil"
+	"maunium.net/go/mautrix/id"
+)
+
+const (
+	insertEventMapQuery = `
+		INSERT INTO event_map (origin_room, origin_event, copy_room, outbox_key, author) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT DO NOTHING`
+	setCopyEventQuery = `UPDATE event_map SET copy_event = $2 WHERE outbox_key = $1`
+	copyOfQuery       = `SELECT copy_event FROM event_map WHERE origin_room = $1 AND origin_event = $2 AND copy_room = $3`
+	originOfQuery     = `SELECT origin_room, origin_event FROM event_map WHERE copy_room = $1 AND copy_event = $2`
+	authorOfQuery     = `SELECT author FROM event_map WHERE copy_room = $1 AND copy_event = $2`
+)
+
+// EventMapQuery maps relayed events between rooms.
+type EventMapQuery struct {
+	db *dbutil.Database
+}
+
+// Add records that the outbox entry outboxKey copies an event into copyRoom.
+func (q *EventMapQuery) Add(ctx context.Context, originRoom id.RoomID, originEvent id.EventID, copyRoom id.RoomID, outboxKey string, author id.UserID) error {
+	_, err := q.db.Exec(ctx, insertEventMapQuery, originRoom, originEvent, copyRoom, outboxKey, author)
+	return err
+}
+
+// SetCopy records the event ID of a sent copy.
+func (q *EventMapQuery) SetCopy(ctx context.Context, outboxKey string, copyEvent id.EventID) error {
+	_, err := q.db.Exec(ctx, setCopyEventQuery, outboxKey, copyEvent)
+	return err
+}
+
+// Translate finds the event in room `to` that stands for event evt of room `from`:
+// its copy if evt is an origin, its origin if evt is a copy, or another copy of the
+// same origin. "" when there is none (evt was never relayed, e.g. a bot prompt).
+func (q *EventMapQuery) Translate(ctx context.Context, from id.RoomID, evt id.EventID, to id.RoomID) (id.EventID, error) {
+	if copyEvt, err := q.copyOf(ctx, from, evt, to); copyEvt != "" || err != nil {
+		return copyEvt, err
+	}
+	var originRoom id.RoomID
+	var originEvent id.EventID
+	err := q.db.QueryRow(ctx, originOfQuery, from, evt).Scan(&originRoom, &originEvent)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	} else if err != nil {
+		return "", err
+	}
+	if originRoom == to {
+		return originEvent, nil
+	}
+	return q.copyOf(ctx, originRoom, originEvent, to)
+}
+
+func (q *EventMapQuery) copyOf(ctx context.Context, origin id.RoomID, evt id.EventID, to id.RoomID) (id.EventID, error) {
+	var copyEvt sql.NullString
+	err := q.db.QueryRow(ctx, copyOfQuery, origin, evt, to).Scan(&copyEvt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return id.EventID(copyEvt.String), err
+}
+
+// AuthorOf returns who really wrote the origin of a copy ("" if evt is no copy).
+func (q *EventMapQuery) AuthorOf(ctx context.Context, copyRoom id.RoomID, copyEvent id.EventID) (id.UserID, error) {
+	var author id.UserID
+	err := q.db.QueryRow(ctx, authorOfQuery, copyRoom, copyEvent).Scan(&author)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return author, err
+}

@@ -1,0 +1,124 @@
+package database_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix/id"
+
+	"github.com/contactcenter/contactcenter/database"
+)
+
+// TestConversationLifecycle: waiting, offered, declined, assigned, load, closed.
+func TestConversationLifecycle(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db *database.Database) {
+		ctx := context.Background()
+		now := time.Now()
+		for _, r := range []id.RoomID{"!a:x", "!b:x"} {
+			if err := db.CustomerRoom.Put(ctx, &database.CustomerRoom{RoomID: r, TenantID: "acme", Customer: "@c:y", JoinedAt: now}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		a, err := db.Conversation.Start(ctx, database.NewConversation{TenantID: "acme", RoomID: "!a:x", Ghost: "@g:x", DeskRoom: "!desk-a:x", SideRoom: "!side-a:x"}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err = db.Conversation.Start(ctx, database.NewConversation{TenantID: "acme", RoomID: "!b:x", Ghost: "@h:x", DeskRoom: "!desk-b:x", SideRoom: "!side-b:x"}, now.Add(time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		waiting, err := db.Conversation.Waiting(ctx, "acme")
+		if err != nil || len(waiting) != 2 || waiting[0].ID != a.ID {
+			t.Fatalf("waiting = %v, %v", waiting, err)
+		}
+		if ok, err := db.Conversation.Offer(ctx, a.ID, "@carol:x", now); !ok || err != nil {
+			t.Fatal("offer", ok, err)
+		}
+		if ok, _ := db.Conversation.Offer(ctx, a.ID, "@dave:x", now); ok {
+			t.Fatal("an offered conversation must not be offered again")
+		}
+		offers, err := db.Conversation.PendingOffers(ctx, "acme")
+		if err != nil || offers["@carol:x"] != 1 {
+			t.Fatalf("offers = %v, %v", offers, err)
+		}
+		if got, _ := db.Conversation.OfferedTo(ctx, "acme", "@carol:x"); got == nil || got.ID != a.ID {
+			t.Fatalf("offered to carol = %+v", got)
+		}
+		if ok, _ := db.Conversation.Unoffer(ctx, a.ID); !ok {
+			t.Fatal("decline")
+		}
+		if ok, _ := db.Conversation.Assign(ctx, a.ID, "@carol:x", now); !ok {
+			t.Fatal("assign")
+		}
+		if err = db.Participants.Add(ctx, a.ID, "@carol:x", database.RoleAgent, now); err != nil {
+			t.Fatal(err)
+		}
+		if err = db.Participants.Add(ctx, a.ID, "@sam:x", database.RoleMonitor, now); err != nil {
+			t.Fatal(err)
+		}
+		load, err := db.Participants.ActiveLoad(ctx, "acme")
+		if err != nil || load["@carol:x"] != 1 || load["@sam:x"] != 0 {
+			t.Fatalf("load = %v, %v", load, err)
+		}
+		got, err := db.Conversation.ByStaffRoom(ctx, "!side-a:x")
+		if err != nil || got == nil || got.Status != database.StatusAssigned || got.Agent != "@carol:x" || got.DeskRoom != "!desk-a:x" || got.Ghost != "@g:x" {
+			t.Fatalf("by side room = %+v, %v", got, err)
+		}
+		if err = db.Participants.Remove(ctx, a.ID, "@carol:x", now); err != nil {
+			t.Fatal(err)
+		}
+		current, _ := db.Participants.Current(ctx, a.ID)
+		if len(current) != 1 || current[0].UserID != "@sam:x" {
+			t.Fatalf("current = %v", current)
+		}
+		if _, err = db.Conversation.Close(ctx, a.ID, now); err != nil {
+			t.Fatal(err)
+		}
+		open, _ := db.Conversation.OpenOfTenant(ctx, "acme")
+		if len(open) != 1 || open[0].RoomID != "!b:x" {
+			t.Fatalf("open = %v", open)
+		}
+	})
+}
+
+// TestEventMap: an event is found from its origin, from its copy, and from another
+// copy of the same origin; unmapped events translate to nothing.
+func TestEventMap(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db *database.Database) {
+		ctx := context.Background()
+		const customer, desk, side = id.RoomID("!customer:x"), id.RoomID("!desk:x"), id.RoomID("!side:x")
+		must := func(err error) {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		must(db.EventMap.Add(ctx, customer, "$hello", desk, "relay|1", "@c:y"))
+		must(db.EventMap.Add(ctx, customer, "$hello", side, "mirror|1", "@c:y"))
+		must(db.EventMap.Add(ctx, customer, "$hello", side, "mirror|1", "@c:y")) // repeated: no-op
+		if got, _ := db.EventMap.Translate(ctx, customer, "$hello", desk); got != "" {
+			t.Fatalf("unsent copy translated to %q", got)
+		}
+		must(db.EventMap.SetCopy(ctx, "relay|1", "$hello-desk"))
+		must(db.EventMap.SetCopy(ctx, "mirror|1", "$hello-side"))
+		cases := []struct {
+			from id.RoomID
+			evt  id.EventID
+			to   id.RoomID
+			want id.EventID
+		}{
+			{customer, "$hello", desk, "$hello-desk"},
+			{desk, "$hello-desk", customer, "$hello"},
+			{desk, "$hello-desk", side, "$hello-side"},
+			{desk, "$unknown", customer, ""},
+		}
+		for _, c := range cases {
+			if got, err := db.EventMap.Translate(ctx, c.from, c.evt, c.to); err != nil || got != c.want {
+				t.Errorf("%s %s -> %s = %q, %v; want %q", c.from, c.evt, c.to, got, err, c.want)
+			}
+		}
+		if author, _ := db.EventMap.AuthorOf(ctx, desk, "$hello-desk"); author != "@c:y" {
+			t.Fatalf("author = %q", author)
+		}
+	})
+}

@@ -1,0 +1,209 @@
+package integration
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/contactcenter/contactcenter/database"
+)
+
+// TestConversation walks one conversation through everything the rooms do, with an
+// encrypted customer room on the other homeserver: offer and accept, every relay kind
+// both ways with replies, edits, reactions and redactions landing on the right
+// events, the side room's mirror and whispers, adding and removing an agent, the end,
+// and a new conversation afterwards. Then the privacy scans.
+func TestConversation(t *testing.T) {
+	tm := newTeam(t, "sqlite")
+	d := tm.d
+	ctx := context.Background()
+	acme := businessUser(d)
+
+	tm.say(t, tm.carol, acme, "!ready", "You are now **ready**")
+
+	customer := newCustomer(t, d, true)
+	room, err := customer.CreateDM(ctx, acme, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, customer, room, "the welcome", isWelcome(d))
+	question, err := customer.SendText(ctx, room, "Hello, my card is blocked. I am "+customer.UserID.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Carol is offered the conversation and accepts it.
+	waitEvent(t, tm.carol, tm.control[tm.carol.UserID], "the offer", bodyIs(acme, "Reply **accept**"))
+	tm.say(t, tm.carol, acme, "accept", "is yours")
+	conv := openConversation(t, d, room)
+	if conv.Status != database.StatusAssigned || conv.Agent != tm.carol.UserID {
+		t.Fatalf("conversation after accept: %+v", conv)
+	}
+	joinWhenInvited(t, tm.carol, conv.DeskRoom)
+	joinWhenInvited(t, tm.carol, conv.SideRoom)
+	joinWhenInvited(t, tm.sam, conv.SideRoom)
+
+	// What the customer wrote before Carol came is in the desk room, from the ghost,
+	// without the customer's Matrix ID.
+	deskQuestion := waitEvent(t, tm.carol, conv.DeskRoom, "the question in the desk room", bodyIs(conv.Ghost, "my card is blocked"))
+	if strings.Contains(deskQuestion.Content.AsMessage().Body, customer.UserID.String()) {
+		t.Fatal("the customer's Matrix ID reached the desk room")
+	}
+
+	// The business identity now carries Carol's name in the customer room.
+	eventually(t, welcomeTimeout, "the business identity renamed", func() (bool, error) {
+		var member event.MemberEventContent
+		err := customer.StateEvent(ctx, room, event.StateMember, acme.String(), &member)
+		return err == nil && member.Displayname == "Carol · ACME", nil
+	})
+
+	// Carol answers with formatting; the customer gets it from the business identity.
+	answer := sendContent(t, tm.carol, conv.DeskRoom, event.EventMessage, &event.MessageEventContent{
+		MsgType: event.MsgText, Body: "Hi, I am **Carol**", Format: event.FormatHTML, FormattedBody: "Hi, I am <b>Carol</b>"})
+	customerAnswer := waitEvent(t, customer, room, "Carol's answer", bodyIs(acme, "Hi, I am"))
+	if msg := customerAnswer.Content.AsMessage(); msg.FormattedBody != "Hi, I am <b>Carol</b>" || strings.Contains(msg.Body, "Carol:") {
+		t.Fatalf("a single agent's message arrives as written: %+v", msg)
+	}
+
+	// The customer replies to it: the desk copy replies to Carol's original.
+	reply := &event.MessageEventContent{MsgType: event.MsgText, Body: "Thanks! Here is my location"}
+	reply.RelatesTo = (&event.RelatesTo{}).SetReplyTo(customerAnswer.ID)
+	sendContent(t, customer, room, event.EventMessage, reply)
+	deskReply := waitEvent(t, tm.carol, conv.DeskRoom, "the reply", bodyIs(conv.Ghost, "Here is my location"))
+	if got := deskReply.Content.AsMessage().RelatesTo.GetReplyTo(); got != answer {
+		t.Fatalf("the reply points at %s, want Carol's %s", got, answer)
+	}
+
+	// Location, emote and notice.
+	sendContent(t, customer, room, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgLocation, Body: "Lisbon", GeoURI: "geo:38.72,-9.14"})
+	loc := waitEvent(t, tm.carol, conv.DeskRoom, "the location", bodyIs(conv.Ghost, "Lisbon"))
+	if msg := loc.Content.AsMessage(); msg.MsgType != event.MsgLocation || msg.GeoURI != "geo:38.72,-9.14" {
+		t.Fatalf("location relayed as %+v", msg)
+	}
+	sendContent(t, tm.carol, conv.DeskRoom, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgEmote, Body: "checks your card"})
+	if emote := waitEvent(t, customer, room, "the emote", bodyIs(acme, "checks your card")); emote.Content.AsMessage().MsgType != event.MsgEmote {
+		t.Fatal("emote lost its type")
+	}
+
+	// A file from the customer is copied to the business homeserver.
+	upload, err := customer.UploadBytesWithName(ctx, []byte("statement contents"), "text/plain", "statement.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sendContent(t, customer, room, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgFile, Body: "statement.txt", URL: upload.ContentURI.CUString()})
+	file := waitEvent(t, tm.carol, conv.DeskRoom, "the file", bodyIs(conv.Ghost, "statement.txt"))
+	fileURI, _ := file.Content.AsMessage().URL.Parse()
+	if fileURI.Homeserver != d.Bed.Business.ServerName {
+		t.Fatalf("the file's copy is on %s, want the business homeserver", fileURI.Homeserver)
+	}
+	if data, err := tm.carol.DownloadBytes(ctx, fileURI); err != nil || string(data) != "statement contents" {
+		t.Fatalf("the copy reads %q, %v", data, err)
+	}
+
+	// Carol edits her answer: the customer's copy is edited.
+	edit := &event.MessageEventContent{MsgType: event.MsgText, Body: "* Hi, I am Carol from cards",
+		NewContent: &event.MessageEventContent{MsgType: event.MsgText, Body: "Hi, I am Carol from cards"}}
+	edit.RelatesTo = (&event.RelatesTo{}).SetReplace(answer)
+	sendContent(t, tm.carol, conv.DeskRoom, event.EventMessage, edit)
+	customerEdit := waitEvent(t, customer, room, "the edit", bodyIs(acme, "Carol from cards"))
+	if rel := customerEdit.Content.AsMessage().RelatesTo; rel.GetReplaceID() != customerAnswer.ID {
+		t.Fatalf("the edit replaces %v, want %s", rel, customerAnswer.ID)
+	}
+
+	// The customer reacts to Carol's answer: the ghost reacts to Carol's original.
+	react := &event.ReactionEventContent{RelatesTo: event.RelatesTo{Type: event.RelAnnotation, EventID: customerAnswer.ID, Key: "👍"}}
+	sendContent(t, customer, room, event.EventReaction, react)
+	deskReaction := waitEvent(t, tm.carol, conv.DeskRoom, "the reaction", func(evt *event.Event) bool {
+		return evt.Type == event.EventReaction && evt.Sender == conv.Ghost
+	})
+	if rel := deskReaction.Content.AsReaction().RelatesTo; rel.EventID != answer || rel.Key != "👍" {
+		t.Fatalf("the reaction is %+v, want 👍 on %s", rel, answer)
+	}
+
+	// The customer deletes their question: its desk copy is redacted.
+	if _, err = customer.RedactEvent(ctx, room, question); err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, tm.carol, conv.DeskRoom, "the redaction", func(evt *event.Event) bool {
+		return evt.Type == event.EventRedaction && evt.Sender == conv.Ghost && redacts(evt) == deskQuestion.ID
+	})
+
+	// The side room mirrors both directions, and staff talk there unseen.
+	waitEvent(t, tm.sam, conv.SideRoom, "the customer's mirror", bodyIs(acme, "Visitor"))
+	waitEvent(t, tm.sam, conv.SideRoom, "Carol's mirror", bodyIs(acme, "Carol: Hi, I am"))
+	const whisper = "psst: offer the premium card"
+	sendContent(t, tm.sam, conv.SideRoom, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgText, Body: whisper})
+	waitEvent(t, tm.carol, conv.SideRoom, "Sam's whisper", bodyIs(tm.sam.UserID, whisper))
+
+	// Variant 1: Dave joins; with two agents, messages carry the agent's name.
+	tm.say(t, tm.dave, acme, "!ready", "You are now **ready**")
+	sayIn(t, tm.sam, conv.SideRoom, acme, "!invite Dave", "added **Dave**")
+	joinWhenInvited(t, tm.dave, conv.DeskRoom)
+	sendContent(t, tm.dave, conv.DeskRoom, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgText, Body: "I can unblock it"})
+	daveMsg := waitEvent(t, customer, room, "Dave's message", bodyIs(acme, "I can unblock it"))
+	if msg := daveMsg.Content.AsMessage(); !strings.HasPrefix(msg.Body, "Dave: ") || msg.BeeperPerMessageProfile == nil || msg.BeeperPerMessageProfile.Displayname != "Dave" {
+		t.Fatalf("Dave's message carries no name: %+v", msg)
+	}
+	sayIn(t, tm.carol, conv.SideRoom, acme, "!remove dave", "removed **Dave**")
+	eventually(t, welcomeTimeout, "Dave out of the desk room", func() (bool, error) {
+		members, err := tm.carol.JoinedMembers(ctx, conv.DeskRoom)
+		_, in := members.Joined[tm.dave.UserID]
+		return err == nil && !in, nil
+	})
+
+	// The end: closing message, read-only staff rooms, and a new conversation later.
+	sayIn(t, tm.carol, conv.SideRoom, acme, "!end", "ended the conversation")
+	waitEvent(t, customer, room, "the closing message", bodyIs(acme, "Thank you for contacting"))
+	eventually(t, welcomeTimeout, "a read-only desk room", func() (bool, error) {
+		var pl event.PowerLevelsEventContent
+		err := tm.carol.StateEvent(ctx, conv.DeskRoom, event.StatePowerLevels, "", &pl)
+		return err == nil && pl.EventsDefault == 100, nil
+	})
+	if _, err = tm.carol.SendText(ctx, conv.DeskRoom, "too late"); err == nil {
+		t.Fatal("the desk room must be read-only after the end")
+	}
+	if _, err = customer.SendText(ctx, room, "One more thing"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, welcomeTimeout, "a second conversation", func() (bool, error) {
+		return conversations(t, d, room) == 2, nil
+	})
+	if n := countMatching(customer, room, isWelcome(d)); n != 1 {
+		// The second welcome may still be on its way; it must come exactly once.
+		waitEvent(t, customer, room, "the second welcome", func(evt *event.Event) bool {
+			return countMatching(customer, room, isWelcome(d)) == 2
+		})
+	}
+
+	scanStaffRooms(t, d, customer.UserID, []*mxclientView{{tm.carol, []id.RoomID{conv.DeskRoom, conv.SideRoom}}, {tm.sam, []id.RoomID{conv.SideRoom}}})
+	scanCustomerRoom(t, customer, room, []string{whisper, "added **Dave**", "!remove", "!end"})
+}
+
+// sendContent sends an event and returns its ID.
+func sendContent(t *testing.T, c interface {
+	SendMessageEvent(context.Context, id.RoomID, event.Type, any, ...mautrix.ReqSendEvent) (*mautrix.RespSendEvent, error)
+}, roomID id.RoomID, evtType event.Type, content any) id.EventID {
+	t.Helper()
+	resp, err := c.SendMessageEvent(context.Background(), roomID, evtType, content)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.EventID
+}
+
+// redacts is the event a redaction redacts, wherever the room version puts it.
+func redacts(evt *event.Event) id.EventID {
+	if evt.Redacts != "" {
+		return evt.Redacts
+	}
+	var content struct {
+		Redacts id.EventID `json:"redacts"`
+	}
+	_ = json.Unmarshal(evt.Content.VeryRaw, &content)
+	return content.Redacts
+}
