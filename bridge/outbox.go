@@ -25,6 +25,8 @@ const (
 	// make repeated transactions no-ops, so this is far longer than any homeserver
 	// retries a transaction.
 	retention = 7 * 24 * time.Hour
+	// sendTimeout bounds one send; a stop waits for the send in progress.
+	sendTimeout = 30 * time.Second
 )
 
 func (b *Bridge) startQueues(ctx context.Context) error {
@@ -46,6 +48,13 @@ func (b *Bridge) startQueues(ctx context.Context) error {
 		defer b.wg.Done()
 		b.pruneLoop(ctx)
 	}()
+	if b.Config.Homeserver.SyncRedactions && !b.HoldInbox {
+		b.wg.Add(1)
+		go func() {
+			defer b.wg.Done()
+			b.watchDeskRedactions(ctx)
+		}()
+	}
 	return nil
 }
 
@@ -90,19 +99,26 @@ func (b *Bridge) drainOutbox(ctx context.Context, roomID id.RoomID) {
 			_ = b.DB.Outbox.GiveUp(ctx, entry.ID, b.now(), errors.New("unknown sender"))
 			continue
 		}
-		eventID, err := b.send(ctx, client, entry)
+		// A send, once started, is finished and recorded even if the service is
+		// stopping: a request cut off on our side may still be carried out by the
+		// homeserver without it remembering the transaction ID, and the resend after
+		// the restart would double the message.
+		sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+		eventID, err := b.send(sendCtx, client, entry)
 		if errors.Is(err, errSkip) {
 			log.Debug().Str("key", entry.DedupeKey).Msg("Refers to an event never relayed here; skipped")
-			_ = b.DB.Outbox.GiveUp(ctx, entry.ID, b.now(), err)
+			_ = b.DB.Outbox.GiveUp(sendCtx, entry.ID, b.now(), err)
+			cancel()
 			continue
 		}
 		if err == nil {
-			err = b.DB.DoTxn(ctx, nil, func(ctx context.Context) error {
+			err = b.DB.DoTxn(sendCtx, nil, func(ctx context.Context) error {
 				if err := b.DB.Outbox.MarkSent(ctx, entry.ID, eventID, b.now()); err != nil {
 					return err
 				}
 				return b.DB.EventMap.SetCopy(ctx, entry.DedupeKey, eventID)
 			})
+			cancel()
 			if err != nil {
 				log.Err(err).Msg("Sent, but could not record it; the resend will be deduplicated")
 				return
@@ -110,6 +126,7 @@ func (b *Bridge) drainOutbox(ctx context.Context, roomID id.RoomID) {
 			log.Debug().Stringer("event_id", eventID).Str("key", entry.DedupeKey).Msg("Sent")
 			continue
 		}
+		cancel()
 		entryLog := log.With().Err(err).Str("key", entry.DedupeKey).Int("attempts", entry.Attempts+1).Logger()
 		if refused(err) && entry.Attempts+1 >= maxRefusedAttempts {
 			entryLog.Error().Msg("Homeserver keeps refusing a send; giving up")

@@ -129,6 +129,10 @@ func (b *Bridge) handleStaffCommand(ctx context.Context, j *job, t *Tenant, conv
 // transferToQueue takes the agents out and puts the conversation back to waiting; it
 // is not offered to them again.
 func (b *Bridge) transferToQueue(ctx context.Context, t *Tenant, conv *database.Conversation, agents []id.UserID, who string) error {
+	// The notice goes first, so the agents read it before they are taken out.
+	if err := b.sideNotice(ctx, t, conv, "requeued", who+" put the conversation back in the queue."); err != nil {
+		return err
+	}
 	for _, agent := range agents {
 		if err := firstErr(
 			b.removeStaff(ctx, t, conv, agent, "transferred to the queue"),
@@ -141,7 +145,6 @@ func (b *Bridge) transferToQueue(ctx context.Context, t *Tenant, conv *database.
 		return err
 	}
 	return firstErr(
-		b.sideNotice(ctx, t, conv, "requeued", who+" put the conversation back in the queue."),
 		b.setBusinessName(ctx, t, conv, t.DisplayName),
 		b.offerWaiting(ctx, t),
 	)

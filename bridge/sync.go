@@ -91,7 +91,7 @@ func (t *Tenant) onSyncMember(ctx context.Context, evt *event.Event) {
 	if key == "" {
 		key = fmt.Sprintf("sync-invite|%s|%s|%s", evt.RoomID, t.UserID, since)
 	}
-	t.file(ctx, key, evt.RoomID, raw, "Could not file an invite; the customer must invite again")
+	t.b.fileSynced(ctx, key, evt.RoomID, raw, "Could not file an invite; the customer must invite again")
 }
 
 // onSyncRedaction files redactions in the inbox under their event ID, the same key a
@@ -104,13 +104,14 @@ func (t *Tenant) onSyncRedaction(ctx context.Context, evt *event.Event) {
 	if err != nil {
 		return
 	}
-	t.file(ctx, evt.ID.String(), evt.RoomID, raw, "Could not file a redaction")
+	t.b.fileSynced(ctx, evt.ID.String(), evt.RoomID, raw, "Could not file a redaction")
 }
 
-func (t *Tenant) file(ctx context.Context, key string, roomID id.RoomID, raw []byte, failure string) {
-	if inserted, err := t.b.DB.Inbox.Insert(ctx, key, roomID, database.SourceSync, raw, t.b.now()); err != nil {
+// fileSynced files an event seen by a /sync loop in the inbox.
+func (b *Bridge) fileSynced(ctx context.Context, key string, roomID id.RoomID, raw []byte, failure string) {
+	if inserted, err := b.DB.Inbox.Insert(ctx, key, roomID, database.SourceSync, raw, b.now()); err != nil {
 		zerolog.Ctx(ctx).Err(err).Stringer("room_id", roomID).Msg(failure)
 	} else if inserted {
-		t.b.inbox.Wake()
+		b.inbox.Wake()
 	}
 }

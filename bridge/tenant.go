@@ -122,15 +122,26 @@ func (t *Tenant) initCrypto(ctx context.Context) error {
 	}
 	helper.DBAccountID = t.UserID.String()
 	helper.MSC4190 = t.b.Config.Encryption.MSC4190
-	helper.LoginAs = &mautrix.ReqLogin{
-		Type:                     mautrix.AuthTypeAppservice,
-		Identifier:               mautrix.UserIdentifier{Type: mautrix.IdentifierTypeUser, User: t.UserID.String()},
-		InitialDeviceDisplayName: t.Name + " contact center",
+	reused, err := t.reuseDevice(ctx)
+	if err != nil {
+		return err
+	}
+	if !reused {
+		helper.LoginAs = &mautrix.ReqLogin{
+			Type:                     mautrix.AuthTypeAppservice,
+			Identifier:               mautrix.UserIdentifier{Type: mautrix.IdentifierTypeUser, User: t.UserID.String()},
+			InitialDeviceDisplayName: t.Name + " contact center",
+		}
 	}
 	// Decrypted events are handled by the inbox, never by the helper's own dispatch.
 	helper.CustomPostDecrypt = func(context.Context, *event.Event) {}
 	if err = helper.Init(ctx); err != nil {
 		return err
+	}
+	if !reused && !t.Client.SetAppServiceDeviceID {
+		if err = t.b.DB.Devices.Put(ctx, t.UserID, t.Client.DeviceID, t.Client.AccessToken); err != nil {
+			return err
+		}
 	}
 	// Customers verify nobody; accept their unverified devices both ways.
 	mach := helper.Machine()
@@ -140,6 +151,29 @@ func (t *Tenant) initCrypto(ctx context.Context) error {
 	t.Client.Crypto = helper
 	zerolog.Ctx(ctx).Debug().Stringer("device_id", t.Client.DeviceID).Msg("Encryption ready")
 	return nil
+}
+
+// reuseDevice gives the client the device and access token of the last start, if
+// they still work. A homeserver deduplicates a resent transaction ID only for the same
+// access token: a fresh login at each start would double a message whose send was cut
+// short by the restart.
+func (t *Tenant) reuseDevice(ctx context.Context) (bool, error) {
+	if t.Client.SetAppServiceDeviceID {
+		return false, nil // appservice mode: the appservice token is the token
+	}
+	deviceID, token, err := t.b.DB.Devices.Get(ctx, t.UserID)
+	if err != nil || token == "" {
+		return false, err
+	}
+	t.Client.DeviceID, t.Client.AccessToken = deviceID, token
+	if _, err = t.Client.Whoami(ctx); errors.Is(err, mautrix.MUnknownToken) {
+		zerolog.Ctx(ctx).Info().Msg("The stored device token is no longer valid; logging in again")
+		t.Client.AccessToken = t.b.Config.Appservice.ASToken
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // decrypt decrypts a customer's event. A missing session usually means the keys are

@@ -41,6 +41,9 @@ type Config struct {
 type HomeserverConfig struct {
 	Address string `yaml:"address"`
 	Domain  string `yaml:"domain"`
+	// SyncRedactions fetches desk-room redactions with /sync, for homeservers that do
+	// not push redactions to appservices (Dendrite).
+	SyncRedactions bool `yaml:"sync_redactions"`
 }
 
 type AppserviceConfig struct {

@@ -32,6 +32,7 @@ type Database struct {
 	Participants *ConversationStaffQuery
 	EventMap     *EventMapQuery
 	TenantSpace  *TenantSpaceQuery
+	Devices      *BusinessDeviceQuery
 }
 
 // Config selects and tunes the database.
@@ -98,6 +99,7 @@ func New(raw *dbutil.Database) *Database {
 		Participants: newConversationStaffQuery(raw),
 		EventMap:     &EventMapQuery{raw},
 		TenantSpace:  &TenantSpaceQuery{raw},
+		Devices:      &BusinessDeviceQuery{raw},
 	}
 }
 

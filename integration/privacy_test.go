@@ -62,7 +62,8 @@ func roomEvents(t *testing.T, ctx context.Context, c *mxclient.Client, roomID id
 			raw, _ := json.Marshal(evt)
 			out = append(out, raw)
 		}
-		if resp.End == "" || len(resp.Chunk) == 0 {
+		// The last page is short; Dendrite keeps handing out an end token.
+		if resp.End == "" || resp.End == from || len(resp.Chunk) < 500 {
 			break
 		}
 		from = resp.End

@@ -33,6 +33,8 @@ type bare struct {
 	failed  atomic.Int64
 	done    chan struct{}
 	target  atomic.Int64
+	// setupCounts are the fake homeserver's request counts after setup.
+	setupCounts map[string]int
 }
 
 // startBare starts the baseline and lets it join w.Rooms rooms through the same
@@ -106,6 +108,7 @@ func startBare(ctx context.Context, w workload, echo bool, log zerolog.Logger) (
 	if err == nil && b.failed.Load() > 0 {
 		err = errors.New("the baseline could not join every room")
 	}
+	b.setupCounts = b.fake.Counts()
 	return b, err
 }
 
@@ -113,15 +116,16 @@ func (b *bare) baseURL() string { return "http://" + b.ln.Addr().String() }
 
 // waitHandled waits for the handler to have seen every event and, with echo, for the
 // fake homeserver to have received every echo.
-func (b *bare) waitHandled(ctx context.Context, events int) error {
+func (b *bare) waitHandled(ctx context.Context, events int) (time.Time, error) {
 	if b.echo {
-		return b.fake.WaitSends(ctx, events)
+		err := b.fake.WaitSends(ctx, events)
+		return time.Now(), err
 	}
 	select {
 	case <-b.done:
-		return nil
+		return time.Now(), nil
 	case <-ctx.Done():
-		return fmt.Errorf("baseline handled %d of %d: %w", b.handled.Load(), events, ctx.Err())
+		return time.Time{}, fmt.Errorf("baseline handled %d of %d: %w", b.handled.Load(), events, ctx.Err())
 	}
 }
 
@@ -143,7 +147,11 @@ func (b *bare) verify(ctx context.Context, events int) (int, error) {
 
 func (b *bare) unrecognized() map[string]int { return b.fake.Unrecognized() }
 
-func (b *bare) stats() map[string]int64 { return nil }
+func (b *bare) stats() map[string]int64 {
+	out := map[string]int64{}
+	addCounts(out, b.fake.Counts(), b.setupCounts)
+	return out
+}
 
 func (b *bare) close() {
 	if b.ep != nil {

@@ -13,7 +13,8 @@ import (
 
 // TestThroughputSmoke runs the throughput benchmark at a tiny size so that it cannot
 // rot unnoticed: every variant must start on the fake homeserver, handle every event
-// (verify checks the service's inbox row by row) and call nothing the fake lacks.
+// (verify checks the service's inbox, outbox and event map) and call nothing the fake
+// lacks.
 func TestThroughputSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the service several times and a PostgreSQL cluster")
@@ -47,6 +48,10 @@ func TestThroughputSmoke(t *testing.T) {
 			if s.Variant == bareEcho && r.Sends != w.total() {
 				t.Errorf("echo baseline sent %d, want %d", r.Sends, w.total())
 			}
+			// Each message is relayed to the desk room and mirrored to the side room.
+			if (s.Variant == oursSQLite || s.Variant == oursPostgres) && r.Sends != 2*w.total() {
+				t.Errorf("%s sent %d, want %d", s.Variant, r.Sends, 2*w.total())
+			}
 			if r.EventsPerS <= 0 || r.TxnLatencyMS.P50 <= 0 {
 				t.Errorf("%s: implausible run %+v", s.Variant, r)
 			}
@@ -57,4 +62,56 @@ func TestThroughputSmoke(t *testing.T) {
 		t.Fatal("no ratios")
 	}
 	printTable(io.Discard, &results{Workload: &w, Throughput: all, Ratios: rs})
+}
+
+// TestMemorySmoke builds the service and opens a few conversations in it on the fake
+// homeserver, so that the memory benchmark cannot rot: the process must start, every
+// conversation must be created and drained, and nothing the fake lacks be called.
+func TestMemorySmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the service")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	opts := memoryOptions{Databases: []string{"sqlite"}, Conversations: 4, Warmup: 1, PerTxn: 3}
+	all, err := measureMemory(ctx, opts, nil, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := all[0]
+	if m.BeforeRSSKiB <= 0 || m.AfterRSSKiB <= 0 || m.ConvsPerS <= 0 {
+		t.Fatalf("implausible reading %+v", m)
+	}
+	// Per conversation: two rooms, a welcome, an introduction, the relayed message
+	// twice, the rooms' place in the space.
+	if got := m.HomeserverCalls; got["createRoom"] != 2*opts.Conversations || got["send"] != 4*opts.Conversations || got["state"] != 2*opts.Conversations {
+		t.Errorf("homeserver calls %v for %d conversations", got, opts.Conversations)
+	}
+	printTable(io.Discard, &results{MemorySize: &opts, Memory: all})
+}
+
+// TestRelaySmoke runs the relay benchmarks on the real test bed at a tiny size: the
+// agent must get the conversation, and every message must arrive on both paths, once
+// and in order.
+func TestRelaySmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two Dendrites and the service")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	opts := relayOptions{Databases: []string{"sqlite"}, Messages: 3, Burst: 5, Rounds: 1}
+	all, err := measureRelay(ctx, opts, nil, zerolog.Nop(), zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := all[0]
+	if r.Latency.Relayed.N != 3 || r.Latency.Direct.N != 3 || r.Latency.RatioP50 <= 0 {
+		t.Errorf("latency %+v", r.Latency)
+	}
+	for _, b := range r.Burst.Runs {
+		if b.Seen != 5 || b.Missing+b.Duplicates+b.OutOfOrder != 0 || b.MsgsPerS <= 0 {
+			t.Errorf("burst %+v", b)
+		}
+	}
+	printTable(io.Discard, &results{RelaySizes: &opts, Relay: all})
 }

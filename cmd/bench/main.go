@@ -1,8 +1,17 @@
-// Command bench measures what the issue asks about: how long `make sandbox` takes to
-// be ready, and the service's own cost per event against a bare mautrix appservice,
-// both on a fast in-process fake homeserver. It prints a table and writes the same
-// figures as JSON. The machine is assumed noisy: compared variants are interleaved and
-// compared round by round, and the figures to quote are the ratios.
+// Command bench measures what the issues ask about, in parts (-only selects some):
+//
+//   - sandbox: how long `make sandbox` takes to be ready;
+//   - throughput: the service's own cost per event against a bare mautrix
+//     appservice, on a fast in-process fake homeserver;
+//   - relay: on the real test bed (two Dendrites), how much later an agent sees a
+//     customer's message relayed by the service than sent over plain federation, and
+//     how many messages per second get through each way;
+//   - memory: the service's memory per open conversation, as its own process on the
+//     fake homeserver.
+//
+// It prints a table and writes the same figures as JSON. The machine is assumed
+// noisy: compared variants are interleaved and compared round by round, and the
+// figures to quote are the ratios.
 package main
 
 import (
@@ -14,6 +23,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -30,7 +40,12 @@ type options struct {
 	sandboxRuns  int
 	commandRuns  int
 	concurrency  []int
-	only         string
+	only         map[string]bool
+	onlyS        string
+	relay        relayOptions
+	relayDBs     string
+	memory       memoryOptions
+	memoryDBs    string
 	postgres     bool
 	encryption   bool
 	jsonPath     string
@@ -48,7 +63,15 @@ func parseFlags() (*options, error) {
 	flag.IntVar(&o.sandboxRuns, "sandbox-runs", 5, "sandbox start-ups (deploy.Start)")
 	flag.IntVar(&o.commandRuns, "sandbox-command-runs", 3, "timed runs of `go run ./cmd/sandbox` until ready (0: none)")
 	flag.StringVar(&o.concurrencyS, "concurrency", "1,4", "concurrent transaction senders, comma separated (homeservers use 1)")
-	flag.StringVar(&o.only, "only", "", "run only `sandbox` or `throughput`")
+	flag.StringVar(&o.onlyS, "only", "", "run only these `parts`, comma separated: sandbox, throughput, relay, memory (default all)")
+	flag.IntVar(&o.relay.Messages, "relay-messages", 200, "relay latency: messages per path (one at a time)")
+	flag.IntVar(&o.relay.Burst, "relay-burst", 300, "relay throughput: messages per burst")
+	flag.IntVar(&o.relay.Rounds, "relay-rounds", 3, "relay throughput: bursts per path (interleaved)")
+	flag.StringVar(&o.relayDBs, "relay-db", "sqlite,postgres", "relay: databases, comma separated (a test bed each)")
+	flag.IntVar(&o.memory.Conversations, "memory-conversations", 1000, "memory: conversations measured")
+	flag.IntVar(&o.memory.Warmup, "memory-warmup", 50, "memory: conversations opened before the first reading")
+	flag.IntVar(&o.memory.PerTxn, "memory-per-txn", 10, "memory: conversations per transaction")
+	flag.StringVar(&o.memoryDBs, "memory-db", "sqlite,postgres", "memory: databases, comma separated")
 	flag.BoolVar(&o.postgres, "postgres", true, "also measure the service on PostgreSQL (needs PostgreSQL's server binaries)")
 	flag.BoolVar(&o.encryption, "encryption", true, "give the service's business identity an encryption device, as the default config does\n(false crashes this version: the /sync loop of a client without a sync store)")
 	flag.StringVar(&o.jsonPath, "json", "bench-out/results.json", "where to write the results as JSON (empty: nowhere)")
@@ -63,13 +86,52 @@ func parseFlags() (*options, error) {
 		}
 		o.concurrency = append(o.concurrency, c)
 	}
-	if o.w.Rooms < 1 || o.w.Txns < 1 || o.w.Events < 1 || o.rounds < 1 || o.sandboxRuns < 1 || o.commandRuns < 0 {
+	if o.w.Rooms < 1 || o.w.Txns < 1 || o.w.Events < 1 || o.rounds < 1 || o.sandboxRuns < 1 || o.commandRuns < 0 ||
+		o.relay.Messages < 1 || o.relay.Burst < 1 || o.relay.Rounds < 1 ||
+		o.memory.Conversations < 1 || o.memory.Warmup < 0 || o.memory.PerTxn < 1 {
 		return nil, fmt.Errorf("sizes must be positive")
 	}
-	if o.only != "" && o.only != "sandbox" && o.only != "throughput" {
-		return nil, fmt.Errorf("-only must be sandbox or throughput")
+	o.only = map[string]bool{}
+	for _, part := range strings.Split(o.onlyS, ",") {
+		switch part = strings.TrimSpace(part); part {
+		case "sandbox", "throughput", "relay", "memory":
+			o.only[part] = true
+		case "":
+		default:
+			return nil, fmt.Errorf("-only: unknown part %q (sandbox, throughput, relay, memory)", part)
+		}
+	}
+	var err error
+	if o.relay.Databases, err = databases("-relay-db", o.relayDBs); err != nil {
+		return nil, err
+	}
+	if o.memory.Databases, err = databases("-memory-db", o.memoryDBs); err != nil {
+		return nil, err
 	}
 	return o, nil
+}
+
+func databases(flagName, list string) ([]string, error) {
+	var out []string
+	for _, db := range strings.Split(list, ",") {
+		switch db = strings.TrimSpace(db); db {
+		case "sqlite", "postgres":
+			out = append(out, db)
+		default:
+			return nil, fmt.Errorf("%s: %q is not sqlite or postgres", flagName, db)
+		}
+	}
+	return out, nil
+}
+
+// runs tells whether a part is selected.
+func (o *options) runs(part string) bool { return len(o.only) == 0 || o.only[part] }
+
+// needsPostgres tells whether a selected part uses PostgreSQL.
+func (o *options) needsPostgres() bool {
+	return (o.runs("throughput") && o.postgres) ||
+		(o.runs("relay") && slices.Contains(o.relay.Databases, "postgres")) ||
+		(o.runs("memory") && slices.Contains(o.memory.Databases, "postgres"))
 }
 
 // results is everything the JSON file holds.
@@ -82,6 +144,10 @@ type results struct {
 	Workload   *workload         `json:"workload,omitempty"`
 	Throughput []*series         `json:"throughput,omitempty"`
 	Ratios     []ratio           `json:"ratios,omitempty"`
+	RelaySizes *relayOptions     `json:"relay_sizes,omitempty"`
+	Relay      []*relayResult    `json:"relay,omitempty"`
+	MemorySize *memoryOptions    `json:"memory_sizes,omitempty"`
+	Memory     []*memoryResult   `json:"memory,omitempty"`
 	Skipped    map[string]string `json:"skipped,omitempty"`
 }
 
@@ -133,30 +199,51 @@ func run(ctx context.Context, opts *options, log zerolog.Logger) (*results, erro
 	if opts.serviceLogs {
 		inner = log.Level(zerolog.DebugLevel)
 	}
-	if opts.only != "throughput" {
+	if opts.runs("sandbox") {
 		sb, err := measureSandbox(ctx, opts.sandboxRuns, opts.commandRuns, log)
 		if err != nil {
 			return nil, err
 		}
 		res.Sandbox = sb
 	}
-	if opts.only != "sandbox" {
-		var pg *pgcluster.Cluster
-		if opts.postgres {
-			var err error
-			if pg, err = pgcluster.Start(ctx, ""); err != nil {
-				log.Warn().Err(err).Msg("No PostgreSQL; measuring SQLite only")
-				res.Skipped[oursPostgres] = err.Error()
-				pg = nil
-			} else {
-				defer pg.Stop()
-			}
+	// One PostgreSQL cluster serves every part; each run gets a database of its own.
+	var pg *pgcluster.Cluster
+	if opts.needsPostgres() {
+		var err error
+		if pg, err = pgcluster.Start(ctx, ""); err != nil {
+			log.Warn().Err(err).Msg("No PostgreSQL; measuring SQLite only")
+			res.Skipped["postgres"] = err.Error()
+			pg = nil
+			opts.relay.Databases = slices.DeleteFunc(opts.relay.Databases, func(db string) bool { return db == "postgres" })
+			opts.memory.Databases = slices.DeleteFunc(opts.memory.Databases, func(db string) bool { return db == "postgres" })
+		} else {
+			defer pg.Stop()
 		}
-		series, err := measureThroughput(ctx, variants(pg, opts.encryption, inner), opts.w, opts.concurrency, opts.rounds, log)
+	}
+	if opts.runs("throughput") {
+		throughputPG := pg
+		if !opts.postgres {
+			throughputPG = nil
+		}
+		series, err := measureThroughput(ctx, variants(throughputPG, opts.encryption, inner), opts.w, opts.concurrency, opts.rounds, log)
 		if err != nil {
 			return nil, err
 		}
 		res.Workload, res.Throughput, res.Ratios = &opts.w, series, ratios(series)
+	}
+	if opts.runs("relay") && len(opts.relay.Databases) > 0 {
+		relay, err := measureRelay(ctx, opts.relay, pg, inner, log)
+		if err != nil {
+			return nil, err
+		}
+		res.RelaySizes, res.Relay = &opts.relay, relay
+	}
+	if opts.runs("memory") && len(opts.memory.Databases) > 0 {
+		memory, err := measureMemory(ctx, opts.memory, pg, log)
+		if err != nil {
+			return nil, err
+		}
+		res.MemorySize, res.Memory = &opts.memory, memory
 	}
 	res.Seconds = time.Since(res.Started).Seconds()
 	return res, nil

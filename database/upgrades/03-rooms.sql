@@ -50,3 +50,12 @@ CREATE TABLE tenant_space (
 	tenant_id TEXT PRIMARY KEY,
 	room_id   TEXT NOT NULL
 );
+
+-- Each business identity's device and its access token, reused across restarts: a
+-- homeserver deduplicates a resent transaction ID only for the same access token, so
+-- logging in again at every start would double a message whose send was cut short.
+CREATE TABLE business_device (
+	user_id      TEXT PRIMARY KEY,
+	device_id    TEXT NOT NULL,
+	access_token TEXT NOT NULL
+);

@@ -24,6 +24,9 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request, _ string) {
 	s.mu.Lock()
 	taken := s.registered[user]
 	s.registered[user] = true
+	if !taken {
+		s.counts["register"]++
+	}
 	s.mu.Unlock()
 	if taken {
 		writeError(w, http.StatusBadRequest, "M_USER_IN_USE", "User ID already taken")
@@ -149,6 +152,7 @@ func (s *Server) putProfile(w http.ResponseWriter, r *http.Request, user string)
 		s.profiles[user] = map[string]string{}
 	}
 	s.profiles[user][field] = value
+	s.counts["profile"]++
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, struct{}{})
 }

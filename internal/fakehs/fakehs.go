@@ -1,8 +1,15 @@
 // Package fakehs is a fast in-process fake homeserver: just enough of the client-server
-// API for an appservice to start, join customer rooms and send, with no federation and
+// API for an appservice to start, join customer rooms, create its own rooms (with
+// state, invites and kicks), set profiles, copy media and send, with no federation and
 // no persistence. Of end-to-end encryption it has only what a device needs to exist
-// (appservice login, key upload and query); rooms are never encrypted. The benchmarks use it so that what they measure is
-// the appservice's own cost, not a real homeserver's.
+// (appservice login, key upload and query); rooms are never encrypted. The benchmarks
+// use it so that what they measure is the appservice's own cost, not a real
+// homeserver's.
+//
+// What it does not do, and a real homeserver does: push anything back to the
+// appservice. A real server sends the appservice the events its own users sent (each
+// relayed copy comes back in a transaction), invites to its users, and what happens in
+// the rooms it created; here only the benchmark's driver sends transactions.
 package fakehs
 
 import (
@@ -34,8 +41,7 @@ type Options struct {
 }
 
 // Versions are the spec versions advertised: v1.11 has everything the service uses
-// (the appservice ping from v1.7 on) and nothing it must not (no authenticated media
-// downloads are needed).
+// (the appservice ping from v1.7 on, authenticated media downloads from v1.11).
 var Versions = []string{"v1.1", "v1.2", "v1.3", "v1.4", "v1.5", "v1.6", "v1.7", "v1.8", "v1.9", "v1.10", "v1.11"}
 
 // Server is a running fake homeserver.
@@ -58,6 +64,11 @@ type Server struct {
 	unknown      map[string]int
 	devices      map[string]device                     // access token -> device
 	deviceKeys   map[string]map[string]json.RawMessage // user -> device ID -> keys
+	// roomState is the state of rooms created here (customer rooms, which "federation"
+	// made known through SetMembership, have none but their members).
+	roomState map[string]map[stateKey]*stateEvent
+	media     map[string]media // "server/id" -> content
+	counts    map[string]int   // requests by kind, see Counts
 }
 
 // Start listens on a free loopback port and serves until Close.
@@ -75,6 +86,7 @@ func Start(opts Options) (*Server, error) {
 		members: map[string]map[string]string{}, sent: map[string]string{},
 		sendsPerRoom: map[string]int{}, changed: make(chan struct{}), unknown: map[string]int{},
 		devices: map[string]device{}, deviceKeys: map[string]map[string]json.RawMessage{},
+		roomState: map[string]map[stateKey]*stateEvent{}, media: map[string]media{}, counts: map[string]int{},
 	}
 	s.srv = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.srv.Serve(ln) }()
@@ -113,6 +125,18 @@ func (s *Server) routes() http.Handler {
 	auth("GET "+c+"v3/rooms/{room}/state", s.state)
 	auth("GET "+c+"v3/rooms/{room}/joined_members", s.joinedMembers)
 	auth("PUT "+c+"v3/rooms/{room}/send/{type}/{txn}", s.send)
+	auth("PUT "+c+"v3/rooms/{room}/redact/{event}/{txn}", s.send)
+	auth("POST "+c+"v3/createRoom", s.createRoom)
+	// An empty state key makes mautrix's URL end in "/"; "{key...}" matches that too.
+	auth("PUT "+c+"v3/rooms/{room}/state/{type}/{key...}", s.putState)
+	auth("PUT "+c+"v3/rooms/{room}/state/{type}", s.putState)
+	auth("GET "+c+"v3/rooms/{room}/state/{type}/{key...}", s.getState)
+	auth("GET "+c+"v3/rooms/{room}/state/{type}", s.getState)
+	auth("POST "+c+"v3/rooms/{room}/invite", s.memberChange("invite"))
+	auth("POST "+c+"v3/rooms/{room}/kick", s.memberChange("kick"))
+	auth("POST /_matrix/media/v3/upload", s.upload)
+	auth("GET "+c+"v1/media/download/{server}/{id}", s.download)
+	auth("GET "+c+"v1/media/download/{server}/{id}/{name}", s.download)
 	auth("POST "+c+"v3/user/{user}/filter", func(w http.ResponseWriter, r *http.Request, user string) {
 		writeJSON(w, http.StatusOK, map[string]string{"filter_id": "1"})
 	})
@@ -181,6 +205,20 @@ func (s *Server) WaitSends(ctx context.Context, n int) error {
 			return fmt.Errorf("fakehs: %d of %d sends: %w", got, n, ctx.Err())
 		}
 	}
+}
+
+// Counts is how many requests of each kind succeeded: "send" (messages and
+// redactions, first time each), "state", "createRoom", "invite", "kick", "upload",
+// "download", "register", "profile" (PUTs). Benchmarks report it, so that what the
+// appservice asks of its homeserver per event is visible next to its speed.
+func (s *Server) Counts() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.counts))
+	for k, v := range s.counts {
+		out[k] = v
+	}
+	return out
 }
 
 // Unrecognized lists the requests answered M_UNRECOGNIZED, with counts.

@@ -3,6 +3,7 @@ package fakehs
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -118,5 +119,94 @@ func TestRegisterAndUnrecognized(t *testing.T) {
 	}
 	if s.Unrecognized()["GET /_matrix/client/v3/nonsense"] != 1 {
 		t.Fatalf("unrecognized not recorded: %v", s.Unrecognized())
+	}
+}
+
+func TestCreateRoomStateAndMembers(t *testing.T) {
+	s := start(t)
+	const as = "?user_id=@cc_1:bench.local"
+	code, out := call(t, s, "POST", "/_matrix/client/v3/createRoom"+as, "as-secret",
+		`{"name":"Desk","invite":["@agent:bench.local"],"creation_content":{"m.federate":false},"power_level_content_override":{"users":{"@cc_1:bench.local":100}}}`)
+	room, _ := out["room_id"].(string)
+	if code != 200 || !strings.HasPrefix(room, "!") {
+		t.Fatalf("createRoom: %d %v", code, out)
+	}
+	if _, other := call(t, s, "POST", "/_matrix/client/v3/createRoom"+as, "as-secret", `{}`); other["room_id"] == room {
+		t.Fatal("room IDs must be fresh")
+	}
+	// The creator is joined, the invitee invited.
+	_, out = call(t, s, "GET", "/_matrix/client/v3/rooms/"+room+"/joined_members"+as, "as-secret", "")
+	if joined, _ := out["joined"].(map[string]any); len(joined) != 1 || joined["@cc_1:bench.local"] == nil {
+		t.Fatalf("joined members: %v", out)
+	}
+	// State: the empty state key (trailing slash, as mautrix sends it) and a named one.
+	if code, out = call(t, s, "PUT", "/_matrix/client/v3/rooms/"+room+"/state/m.room.power_levels/"+as, "as-secret", `{"events_default":100}`); code != 200 || out["event_id"] == nil {
+		t.Fatalf("state with empty key: %d %v", code, out)
+	}
+	if code, _ = call(t, s, "PUT", "/_matrix/client/v3/rooms/"+room+"/state/m.space.child/!x:bench.local"+as, "as-secret", `{"via":["bench.local"]}`); code != 200 {
+		t.Fatalf("state with a key: %d", code)
+	}
+	if _, out = call(t, s, "GET", "/_matrix/client/v3/rooms/"+room+"/state/m.room.power_levels/"+as, "as-secret", ""); out["events_default"] != float64(100) {
+		t.Fatalf("state read back: %v", out)
+	}
+	if code, _ = call(t, s, "PUT", "/_matrix/client/v3/rooms/"+room+"/state/m.room.name/?user_id=@stranger:bench.local", "as-secret", `{"name":"x"}`); code != 403 {
+		t.Fatalf("state from a non-member: %d, want 403", code)
+	}
+	// Invite and kick, refused when there is nothing to do.
+	invite := func(user string) int {
+		code, _ := call(t, s, "POST", "/_matrix/client/v3/rooms/"+room+"/invite"+as, "as-secret", `{"user_id":"`+user+`"}`)
+		return code
+	}
+	kick := func(user string) int {
+		code, _ := call(t, s, "POST", "/_matrix/client/v3/rooms/"+room+"/kick"+as, "as-secret", `{"user_id":"`+user+`"}`)
+		return code
+	}
+	if invite("@dave:bench.local") != 200 || kick("@dave:bench.local") != 200 || kick("@dave:bench.local") != 403 || invite("@cc_1:bench.local") != 403 {
+		t.Fatal("invite/kick answers")
+	}
+	// Sends need membership in rooms the fake knows.
+	if code, _ = call(t, s, "PUT", "/_matrix/client/v3/rooms/"+room+"/send/m.room.message/t1?user_id=@dave:bench.local", "as-secret", `{}`); code != 403 {
+		t.Fatalf("send from a kicked user: %d, want 403", code)
+	}
+	counts := s.Counts()
+	if counts["createRoom"] != 2 || counts["state"] != 2 || counts["invite"] != 1 || counts["kick"] != 1 {
+		t.Fatalf("counts: %v", counts)
+	}
+}
+
+func TestProfileAndMedia(t *testing.T) {
+	s := start(t)
+	const as = "?user_id=@cc_1:bench.local"
+	if code, _ := call(t, s, "GET", "/_matrix/client/v3/profile/@cc_1:bench.local/displayname"+as, "as-secret", ""); code != 404 {
+		t.Fatalf("unset display name: %d", code)
+	}
+	if code, _ := call(t, s, "PUT", "/_matrix/client/v3/profile/@cc_1:bench.local/displayname"+as, "as-secret", `{"displayname":"Visitor 4F2A"}`); code != 200 {
+		t.Fatalf("set display name: %d", code)
+	}
+	if _, out := call(t, s, "GET", "/_matrix/client/v3/profile/@cc_1:bench.local/displayname"+as, "as-secret", ""); out["displayname"] != "Visitor 4F2A" {
+		t.Fatalf("display name: %v", out)
+	}
+	s.PutMedia("remote.example", "abc", []byte("remote file"), "text/plain")
+	req, _ := http.NewRequest("GET", s.URL+"/_matrix/client/v1/media/download/remote.example/abc", nil)
+	req.Header.Set("Authorization", "Bearer as-secret")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(data) != "remote file" {
+		t.Fatalf("download: %d %q", resp.StatusCode, data)
+	}
+	code, out := call(t, s, "POST", "/_matrix/media/v3/upload"+as, "as-secret", "copy")
+	uri, _ := out["content_uri"].(string)
+	if code != 200 || !strings.HasPrefix(uri, "mxc://bench.local/") {
+		t.Fatalf("upload: %d %v", code, out)
+	}
+	if code, _ = call(t, s, "GET", "/_matrix/client/v1/media/download/bench.local/"+strings.TrimPrefix(uri, "mxc://bench.local/"), "as-secret", ""); code != 200 {
+		t.Fatalf("download of the upload: %d", code)
+	}
+	if code, _ = call(t, s, "GET", "/_matrix/client/v1/media/download/bench.local/nothing", "as-secret", ""); code != 404 {
+		t.Fatalf("unknown media: %d", code)
 	}
 }

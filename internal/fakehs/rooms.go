@@ -16,10 +16,7 @@ import (
 func (s *Server) SetMembership(room, user, membership string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.members[room] == nil {
-		s.members[room] = map[string]string{}
-	}
-	s.members[room][user] = membership
+	s.setMemberLocked(room, user, membership)
 }
 
 func (s *Server) join(w http.ResponseWriter, r *http.Request, user string) {
@@ -37,14 +34,24 @@ func (s *Server) leave(w http.ResponseWriter, r *http.Request, user string) {
 	writeJSON(w, http.StatusOK, struct{}{})
 }
 
-// state is a minimal unencrypted room: its creation and its members.
+// state is the room's state: for a room created here what was set, for a customer
+// room a minimal unencrypted one (its creation), and in both the members.
 func (s *Server) state(w http.ResponseWriter, r *http.Request, _ string) {
 	room := r.PathValue("room")
 	s.mu.Lock()
-	evts := []map[string]any{{
-		"type": "m.room.create", "state_key": "", "sender": "@creator:" + s.opts.Domain, "room_id": room,
-		"event_id": "$create-" + room, "origin_server_ts": 1, "content": map[string]any{"room_version": "10"},
-	}}
+	var evts []map[string]any
+	if created := s.roomState[room]; created != nil {
+		for _, st := range created {
+			if st.typ != "m.room.member" { // members come from the member list below
+				evts = append(evts, st.event(room))
+			}
+		}
+	} else {
+		evts = append(evts, map[string]any{
+			"type": "m.room.create", "state_key": "", "sender": "@creator:" + s.opts.Domain, "room_id": room,
+			"event_id": "$create-" + room, "origin_server_ts": 1, "content": map[string]any{"room_version": "10"},
+		})
+	}
 	for user, membership := range s.members[room] {
 		evts = append(evts, map[string]any{
 			"type": "m.room.member", "state_key": user, "sender": user, "room_id": room,
@@ -77,6 +84,13 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, user string) {
 	}
 	room, key := r.PathValue("room"), user+"|"+r.PathValue("txn")
 	s.mu.Lock()
+	if members := s.members[room]; members != nil && members[user] != "join" {
+		// Rooms the fake knows of check membership, as a real server does: a send
+		// before the join (or into a room the sender left) is a bug worth seeing.
+		s.mu.Unlock()
+		writeError(w, http.StatusForbidden, "M_FORBIDDEN", user+" is not in the room")
+		return
+	}
 	eventID, dup := s.sent[key]
 	if !dup {
 		s.nextID++
@@ -84,6 +98,7 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, user string) {
 		s.sent[key] = eventID
 		s.sendsPerRoom[room]++
 		s.sends++
+		s.counts["send"]++
 		close(s.changed)
 		s.changed = make(chan struct{})
 	}

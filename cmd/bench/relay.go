@@ -1,0 +1,287 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/contactcenter/contactcenter/testbed/pgcluster"
+)
+
+// relayOptions size the relay benchmarks.
+type relayOptions struct {
+	Databases []string `json:"databases"`
+	// Messages is how many latency samples each path gets, interleaved.
+	Messages int `json:"latency_messages"`
+	// Burst is how many messages one throughput run sends; Rounds how many runs each
+	// path gets, interleaved.
+	Burst  int `json:"burst_messages"`
+	Rounds int `json:"burst_rounds"`
+}
+
+// relayResult is everything measured on one deployment.
+type relayResult struct {
+	Database string        `json:"database"`
+	SetupMS  float64       `json:"setup_ms"`
+	Latency  latencyResult `json:"latency"`
+	Burst    burstResult   `json:"burst"`
+}
+
+type latencyResult struct {
+	What      string        `json:"what"`
+	Relayed   distribution  `json:"relayed_ms"`
+	Direct    distribution  `json:"direct_ms"`
+	RatioP50  float64       `json:"ratio_p50"` // relayed / direct
+	RatioP95  float64       `json:"ratio_p95"`
+	AddedP50  float64       `json:"added_p50_ms"` // relayed - direct
+	SamplesMS [2][]float64  `json:"samples_ms"`   // relayed, direct, in sending order
+	Customer  customerTimes `json:"customer_send_ms"`
+	Hops      *hops         `json:"relayed_hops_ms,omitempty"`
+}
+
+// hops splits the relayed path's latency at the service's own timestamps (inbox
+// received and handled, outbox sent; whole milliseconds, same machine clock).
+type hops struct {
+	// ToService: the customer's send until the service stored the transaction that
+	// carried it (customer homeserver, federation, business homeserver, its push).
+	ToService distribution `json:"to_service"`
+	// Handling: stored until handled (the inbox wake-up, the handler, its commit).
+	Handling distribution `json:"handling"`
+	// Sending: handled until the desk copy's PUT was answered and recorded.
+	Sending distribution `json:"sending"`
+	// ToAgent: recorded until the agent's /sync delivered it.
+	ToAgent distribution `json:"to_agent"`
+}
+
+// customerTimes is how long the customer's homeserver took to accept each send: it
+// is part of both paths alike.
+type customerTimes struct {
+	Relayed distribution `json:"relayed"`
+	Direct  distribution `json:"direct"`
+}
+
+type distribution struct {
+	N    int     `json:"n"`
+	P50  float64 `json:"p50"`
+	P95  float64 `json:"p95"`
+	Mean float64 `json:"mean"`
+	Min  float64 `json:"min"`
+	Max  float64 `json:"max"`
+}
+
+// distributionOf summarizes samples; percentiles are nearest-rank.
+func distributionOf(xs []float64) distribution {
+	if len(xs) == 0 {
+		return distribution{}
+	}
+	s := slices.Sorted(slices.Values(xs))
+	rank := func(p float64) float64 { return s[max(0, int(math.Ceil(p*float64(len(s))))-1)] }
+	var sum float64
+	for _, x := range s {
+		sum += x
+	}
+	return distribution{N: len(s), P50: rank(0.50), P95: rank(0.95), Mean: sum / float64(len(s)), Min: s[0], Max: s[len(s)-1]}
+}
+
+// measureRelay runs the relay benchmarks on a fresh deployment per database.
+func measureRelay(ctx context.Context, opts relayOptions, pg *pgcluster.Cluster, inner, log zerolog.Logger) ([]*relayResult, error) {
+	var out []*relayResult
+	for _, db := range opts.Databases {
+		begin := time.Now()
+		bed, err := startRelayBed(ctx, db, pg, inner)
+		if err != nil {
+			return nil, fmt.Errorf("relay test bed on %s: %w", db, err)
+		}
+		res := &relayResult{Database: db, SetupMS: ms(time.Since(begin))}
+		log.Info().Str("database", db).Float64("setup_ms", res.SetupMS).Msg("Relay test bed ready")
+		res.Latency, err = measureLatency(ctx, bed, opts.Messages, log)
+		if err == nil {
+			res.Burst, err = measureBurst(ctx, bed, opts.Burst, opts.Rounds, log)
+		}
+		bed.close()
+		if err != nil {
+			return nil, fmt.Errorf("relay on %s: %w", db, err)
+		}
+		out = append(out, res)
+	}
+	return out, nil
+}
+
+// measureLatency sends n messages on each path, one at a time, alternating which
+// path goes first, and times each from the customer's send until the agent's client
+// has it.
+func measureLatency(ctx context.Context, bed *relayBed, n int, log zerolog.Logger) (latencyResult, error) {
+	res := latencyResult{What: "customer's PUT /send on the customer homeserver until the agent's /sync on the business homeserver delivers it: " +
+		"relayed = customer DM with the business identity -> federation -> appservice transaction -> the service -> ghost's copy in the desk room; " +
+		"direct = customer DM with the agent -> federation. One message at a time, the next after the previous arrived; paths alternate, unencrypted rooms"}
+	var sendMS [2][]float64
+	var relayed []sample
+	paths := bed.paths()
+	for i := range n {
+		order := []int{0, 1}
+		if i%2 == 1 {
+			order = []int{1, 0}
+		}
+		for _, k := range order {
+			p := paths[k]
+			body := fmt.Sprintf("lat-%s-%d", p.Name, i)
+			begin := time.Now()
+			evtID, err := bed.send(ctx, p, body)
+			if err != nil {
+				return res, err
+			}
+			sent := time.Now()
+			at, err := bed.agent.waitBody(ctx, p.to, body, setupTimeout)
+			if err != nil {
+				return res, fmt.Errorf("%s message %d: %w", p.Name, i, err)
+			}
+			if p.Name == pathRelayed {
+				relayed = append(relayed, sample{evtID, begin, at})
+			}
+			res.SamplesMS[k] = append(res.SamplesMS[k], ms(at.Sub(begin)))
+			sendMS[k] = append(sendMS[k], ms(sent.Sub(begin)))
+		}
+		if (i+1)%50 == 0 {
+			log.Info().Int("messages", i+1).Int("of", n).Msg("Relay latency")
+		}
+	}
+	res.Relayed, res.Direct = distributionOf(res.SamplesMS[0]), distributionOf(res.SamplesMS[1])
+	res.Customer = customerTimes{Relayed: distributionOf(sendMS[0]), Direct: distributionOf(sendMS[1])}
+	res.RatioP50, res.RatioP95 = res.Relayed.P50/res.Direct.P50, res.Relayed.P95/res.Direct.P95
+	res.AddedP50 = res.Relayed.P50 - res.Direct.P50
+	var err error
+	res.Hops, err = relayedHops(ctx, bed, relayed)
+	return res, err
+}
+
+// sample is one relayed message: its event ID and the benchmark's clock readings.
+type sample struct {
+	evtID      id.EventID
+	begin, got time.Time
+}
+
+// relayedHops reads the service's timestamps of each relayed sample.
+func relayedHops(ctx context.Context, bed *relayBed, samples []sample) (*hops, error) {
+	var toService, handling, sending, toAgent []float64
+	for _, s := range samples {
+		var received, handled, sent int64
+		err := bed.d.Service.DB.QueryRow(ctx, `SELECT i.received_at, i.handled_at, o.sent_at FROM inbox i, outbox o
+			WHERE i.event_key = $1 AND o.dedupe_key = $2`, s.evtID.String(), fmt.Sprintf("relay|%s|%s", bed.desk, s.evtID)).Scan(&received, &handled, &sent)
+		if err != nil {
+			return nil, fmt.Errorf("timestamps of %s: %w", s.evtID, err)
+		}
+		toService = append(toService, float64(received-s.begin.UnixMilli()))
+		handling = append(handling, float64(handled-received))
+		sending = append(sending, float64(sent-handled))
+		toAgent = append(toAgent, float64(s.got.UnixMilli()-sent))
+	}
+	return &hops{ToService: distributionOf(toService), Handling: distributionOf(handling),
+		Sending: distributionOf(sending), ToAgent: distributionOf(toAgent)}, nil
+}
+
+// burstRun is one path's run of the burst benchmark.
+type burstRun struct {
+	Round int    `json:"round"`
+	Path  string `json:"path"`
+	// SendSeconds is the customer's sending alone; Seconds until the last message
+	// arrived at the agent's client (the clock of MsgsPerS).
+	SendSeconds float64 `json:"send_seconds"`
+	Seconds     float64 `json:"seconds"`
+	MsgsPerS    float64 `json:"msgs_per_s"`
+	Seen        int     `json:"seen"`
+	Missing     int     `json:"missing"`
+	Duplicates  int     `json:"duplicates"`
+	// OutOfOrder counts arrivals numbered below one that arrived before them.
+	OutOfOrder int `json:"out_of_order"`
+}
+
+type burstResult struct {
+	What     string     `json:"what"`
+	Messages int        `json:"messages"`
+	Runs     []burstRun `json:"runs"`
+	Relayed  summary    `json:"relayed_msgs_per_s"`
+	Direct   summary    `json:"direct_msgs_per_s"`
+	// Ratio is relayed / direct msgs/s, per round.
+	Ratio summary `json:"ratio"`
+}
+
+// measureBurst has the customer send n messages as fast as their homeserver accepts
+// them (one PUT after the other), per path, rounds times, alternating which path goes
+// first, and measures until the agent's client has the last one.
+func measureBurst(ctx context.Context, bed *relayBed, n, rounds int, log zerolog.Logger) (burstResult, error) {
+	res := burstResult{Messages: n, What: "customer sends the messages back to back (each PUT waits for the previous answer); clock from the first PUT until the agent's client has the last; order and duplicates checked on what the agent's client received"}
+	paths := bed.paths()
+	var rates [2][]float64
+	var ratios []float64
+	for r := range rounds {
+		order := []int{0, 1}
+		if r%2 == 1 {
+			order = []int{1, 0}
+		}
+		var round [2]float64
+		for _, k := range order {
+			run, err := burstOnce(ctx, bed, paths[k], n, r+1)
+			if err != nil {
+				return res, err
+			}
+			log.Info().Str("path", run.Path).Int("round", r+1).Float64("msgs_per_s", run.MsgsPerS).
+				Int("missing", run.Missing).Int("duplicates", run.Duplicates).Int("out_of_order", run.OutOfOrder).Msg("Relay burst done")
+			res.Runs = append(res.Runs, run)
+			rates[k] = append(rates[k], run.MsgsPerS)
+			round[k] = run.MsgsPerS
+		}
+		if round[1] > 0 {
+			ratios = append(ratios, round[0]/round[1])
+		}
+	}
+	res.Relayed, res.Direct, res.Ratio = summarize(rates[0]), summarize(rates[1]), summarize(ratios)
+	return res, nil
+}
+
+func burstOnce(ctx context.Context, bed *relayBed, p path, n, round int) (burstRun, error) {
+	run := burstRun{Round: round, Path: p.Name}
+	prefix := fmt.Sprintf("burst%d-%s-", round, p.Name)
+	begin := time.Now()
+	for i := range n {
+		if _, err := bed.send(ctx, p, prefix+strconv.Itoa(i)); err != nil {
+			return run, fmt.Errorf("%s burst message %d: %w", p.Name, i, err)
+		}
+	}
+	run.SendSeconds = time.Since(begin).Seconds()
+	// A message that is late by more than this is reported missing, not waited for.
+	run.Seen = bed.agent.waitCount(ctx, p.to, prefix, n, 30*time.Second)
+	run.Missing = n - run.Seen
+	var last time.Time
+	seen := map[int]bool{}
+	highest := -1
+	for _, a := range bed.agent.arrivals(p.to, prefix) {
+		k, err := strconv.Atoi(strings.TrimPrefix(a.Body, prefix))
+		if err != nil || a.Sender != p.sender {
+			continue
+		}
+		if seen[k] {
+			run.Duplicates++
+			continue
+		}
+		seen[k] = true
+		if k < highest {
+			run.OutOfOrder++
+		}
+		highest = max(highest, k)
+		if a.At.After(last) {
+			last = a.At
+		}
+	}
+	if run.Seen > 0 {
+		run.Seconds = last.Sub(begin).Seconds()
+		run.MsgsPerS = float64(run.Seen) / run.Seconds
+	}
+	return run, nil
+}
