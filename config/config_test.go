@@ -83,14 +83,16 @@ func TestValidateNamesEveryProblem(t *testing.T) {
 	cfg := config.Example()
 	cfg.Tenants = append(cfg.Tenants, cfg.Tenants[0])
 	cfg.Tenants = append(cfg.Tenants, config.Tenant{ID: "Bad ID", Name: "x", Welcome: "x", BusinessLocalpart: "cc_sneaky",
-		Staff: []routing.Staff{{UserID: "@acme:example.com", Name: "Impostor", Role: routing.RoleAgent}, {UserID: "nobody", Role: "boss"}}})
+		Staff: []routing.Staff{{UserID: "@acme:example.com", Name: "Impostor", Role: routing.RoleAgent}, {UserID: "nobody", Role: "boss"},
+			{UserID: "@remote:elsewhere.org", Name: "Remote", Role: routing.RoleAgent, Capacity: -1}}})
 	cfg.Database.Type = "mysql"
 	err := cfg.Validate(false)
 	if err == nil {
 		t.Fatal("want errors")
 	}
 	for _, want := range []string{`"acme" is used twice`, `"acme" is already taken`, `"Bad ID"`, "ghost namespace", "mysql",
-		"@acme:example.com is one of the service's own users", `"nobody" is not a Matrix user ID`} {
+		"@acme:example.com is one of the service's own users", `"nobody" is not a Matrix user ID`,
+		"@remote:elsewhere.org is on another homeserver; set allow_remote_agents", "capacity -1"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not mention %s:\n%v", want, err)
 		}

@@ -35,44 +35,16 @@ func newStaff(t *testing.T, d *deploy.Deployment, localpart string) *mxclient.Cl
 	return c
 }
 
-// joinControlRoom waits until the service recorded the staff member's control room,
-// joins it and returns it.
+// joinControlRoom joins the first tenant's control room of a staff member.
 func joinControlRoom(t *testing.T, d *deploy.Deployment, staff *mxclient.Client) id.RoomID {
 	t.Helper()
-	ctx := context.Background()
-	var roomID id.RoomID
-	eventually(t, welcomeTimeout, "a control room for "+staff.UserID.String(), func() (bool, error) {
-		record, err := d.Service.DB.Staff.Get(ctx, d.Config.Tenants[0].ID, staff.UserID)
-		if err != nil || record == nil {
-			return false, err
-		}
-		roomID = record.ControlRoomID
-		return roomID != "", nil
-	})
-	if _, err := staff.JoinRoomByID(ctx, roomID); err != nil {
-		t.Fatal(err)
-	}
-	return roomID
+	return joinTenantControlRoom(t, d, d.Config.Tenants[0].ID, staff)
 }
 
 // command sends a command and waits for the business identity's reply containing want.
 func command(t *testing.T, d *deploy.Deployment, staff *mxclient.Client, roomID id.RoomID, body, want string) {
 	t.Helper()
-	ctx := context.Background()
-	sent, err := staff.SendText(ctx, roomID, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	seenSent := false
-	if _, err = staff.WaitFor(ctx, roomID, welcomeTimeout, func(evt *event.Event) bool {
-		if evt.ID == sent {
-			seenSent = true
-			return false
-		}
-		return seenSent && evt.Sender == businessUser(d) && strings.Contains(evt.Content.AsMessage().Body, want)
-	}); err != nil {
-		t.Fatalf("%s: no reply containing %q: %v", body, want, err)
-	}
+	sayIn(t, staff, roomID, businessUser(d), body, want)
 }
 
 // TestControlRooms: every configured agent and supervisor gets a control room with the

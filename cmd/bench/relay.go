@@ -200,6 +200,12 @@ type burstRun struct {
 	Duplicates  int     `json:"duplicates"`
 	// OutOfOrder counts arrivals numbered below one that arrived before them.
 	OutOfOrder int `json:"out_of_order"`
+	// For the relayed path, when the service had stored the last message, handled
+	// it, and had the homeserver accept the last desk copy (seconds from the first
+	// send, by the service's timestamps): where a backlog builds up.
+	ReceivedLastS float64 `json:"service_received_last_s,omitempty"`
+	HandledLastS  float64 `json:"service_handled_last_s,omitempty"`
+	SentLastS     float64 `json:"desk_copy_sent_last_s,omitempty"`
 }
 
 type burstResult struct {
@@ -249,10 +255,13 @@ func burstOnce(ctx context.Context, bed *relayBed, p path, n, round int) (burstR
 	run := burstRun{Round: round, Path: p.Name}
 	prefix := fmt.Sprintf("burst%d-%s-", round, p.Name)
 	begin := time.Now()
+	var ids []id.EventID
 	for i := range n {
-		if _, err := bed.send(ctx, p, prefix+strconv.Itoa(i)); err != nil {
+		evtID, err := bed.send(ctx, p, prefix+strconv.Itoa(i))
+		if err != nil {
 			return run, fmt.Errorf("%s burst message %d: %w", p.Name, i, err)
 		}
+		ids = append(ids, evtID)
 	}
 	run.SendSeconds = time.Since(begin).Seconds()
 	// A message that is late by more than this is reported missing, not waited for.
@@ -283,5 +292,26 @@ func burstOnce(ctx context.Context, bed *relayBed, p path, n, round int) (burstR
 		run.Seconds = last.Sub(begin).Seconds()
 		run.MsgsPerS = float64(run.Seen) / run.Seconds
 	}
+	if p.Name == pathRelayed {
+		return run, lastServiceTimes(ctx, bed, &run, begin, ids)
+	}
 	return run, nil
+}
+
+// lastServiceTimes reads when the service stored, handled and relayed the last of the
+// burst's messages.
+func lastServiceTimes(ctx context.Context, bed *relayBed, run *burstRun, begin time.Time, ids []id.EventID) error {
+	var received, handled, sent int64
+	for _, evtID := range ids {
+		var r, h, s int64
+		err := bed.d.Service.DB.QueryRow(ctx, `SELECT i.received_at, COALESCE(i.handled_at, 0), COALESCE(o.sent_at, 0) FROM inbox i, outbox o
+			WHERE i.event_key = $1 AND o.dedupe_key = $2`, evtID.String(), fmt.Sprintf("relay|%s|%s", bed.desk, evtID)).Scan(&r, &h, &s)
+		if err != nil {
+			return fmt.Errorf("timestamps of %s: %w", evtID, err)
+		}
+		received, handled, sent = max(received, r), max(handled, h), max(sent, s)
+	}
+	since := func(ms int64) float64 { return float64(ms-begin.UnixMilli()) / 1000 }
+	run.ReceivedLastS, run.HandledLastS, run.SentLastS = since(received), since(handled), since(sent)
+	return nil
 }

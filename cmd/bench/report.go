@@ -156,10 +156,14 @@ func printRelay(out io.Writer, res *results) {
 	}
 	fmt.Fprintf(out, "\n   throughput: %d messages per burst, %d bursts per path interleaved; %s\n", sz.Burst, sz.Rounds, res.Relay[0].Burst.What)
 	tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "database\tpath\tround\tmsgs/s\tsending s\tlast seen at s\tseen\tmissing\tduplicates\tout of order\t")
+	fmt.Fprintln(tw, "database\tpath\tround\tmsgs/s\tsending s\tservice stored last at s\thandled at s\tdesk copy sent at s\tlast seen at s\tseen\tmissing\tduplicates\tout of order\t")
 	for _, r := range res.Relay {
 		for _, b := range r.Burst.Runs {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%.1f\t%.2f\t%.2f\t%d\t%d\t%d\t%d\t\n", r.Database, b.Path, b.Round, b.MsgsPerS, b.SendSeconds, b.Seconds, b.Seen, b.Missing, b.Duplicates, b.OutOfOrder)
+			service := "-\t-\t-"
+			if b.Path == pathRelayed {
+				service = fmt.Sprintf("%.2f\t%.2f\t%.2f", b.ReceivedLastS, b.HandledLastS, b.SentLastS)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%.1f\t%.2f\t%s\t%.2f\t%d\t%d\t%d\t%d\t\n", r.Database, b.Path, b.Round, b.MsgsPerS, b.SendSeconds, service, b.Seconds, b.Seen, b.Missing, b.Duplicates, b.OutOfOrder)
 		}
 	}
 	tw.Flush()
