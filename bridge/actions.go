@@ -62,6 +62,9 @@ func (b *Bridge) send(ctx context.Context, client *mautrix.Client, entry *databa
 		if err := json.Unmarshal(entry.Content, &action); err != nil {
 			return "", err
 		}
+		if err := b.translatePins(ctx, entry, &action); err != nil {
+			return "", err
+		}
 		resp, err := client.SendStateEvent(ctx, entry.RoomID, event.Type{Type: action.Type, Class: event.StateEventType}, action.StateKey, action.Content)
 		if err != nil {
 			return "", err
@@ -111,6 +114,28 @@ func memberChange(ctx context.Context, client *mautrix.Client, entry *database.O
 		return nil
 	}
 	return err
+}
+
+// translatePins rewrites the events a pinned-events change names, like translateRefs
+// does for relations (the context card is pinned before its event ID is known).
+func (b *Bridge) translatePins(ctx context.Context, entry *database.OutboxEntry, action *stateAction) error {
+	content, _ := action.Content.(map[string]any)
+	pinned, _ := content["pinned"].([]any)
+	if entry.RefsFrom == "" || action.Type != event.StatePinnedEvents.Type || pinned == nil {
+		return nil
+	}
+	out := make([]string, 0, len(pinned))
+	for _, p := range pinned {
+		s, _ := p.(string)
+		target, err := b.DB.EventMap.Translate(ctx, entry.RefsFrom, id.EventID(s), entry.RoomID)
+		if err != nil {
+			return err
+		} else if target != "" {
+			out = append(out, string(target))
+		}
+	}
+	content["pinned"] = out
+	return nil
 }
 
 // translateRefs rewrites the event IDs an entry's content refers to, from the room

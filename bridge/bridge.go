@@ -23,6 +23,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/contactcenter/contactcenter/config"
+	"github.com/contactcenter/contactcenter/consent"
 	"github.com/contactcenter/contactcenter/database"
 	"github.com/contactcenter/contactcenter/routing"
 )
@@ -34,9 +35,11 @@ func init() {
 
 // Bridge is one running service.
 type Bridge struct {
-	Config     *config.Config
-	Log        zerolog.Logger
-	DB         *database.Database
+	Config *config.Config
+	Log    zerolog.Logger
+	DB     *database.Database
+	// Consent is the consent ledger and the one gate to customer context.
+	Consent    *consent.Ledger
 	AS         *appservice.AppService
 	StateStore *sqlstatestore.SQLStateStore
 
@@ -171,6 +174,10 @@ func (b *Bridge) openDatabase(ctx context.Context) error {
 	} else if err != nil {
 		return fatal(ExitDatabase, "the database could not be upgraded; is it reachable and writable?", err)
 	}
+	b.Consent = consent.NewLedger(db.Database)
+	if err = b.Consent.Upgrade(ctx); err != nil {
+		return fatal(ExitDatabase, "the consent tables could not be upgraded", err)
+	}
 	b.StateStore = sqlstatestore.NewSQLStateStore(db.Database, dbutil.ZeroLogger(b.Log.With().Str("db_section", "matrix_state").Logger()), false)
 	if err = b.StateStore.Upgrade(ctx); err != nil {
 		return fatal(ExitDatabase, "the Matrix state store could not be upgraded", err)
@@ -194,12 +201,16 @@ func (b *Bridge) initAppservice(ctx context.Context) error {
 }
 
 func (b *Bridge) listen(ctx context.Context) error {
+	api, err := b.contextAPI()
+	if err != nil {
+		return fatal(ExitConfig, "check the tenants' api_keys: each key belongs to one tenant", err)
+	}
 	ln, err := net.Listen("tcp", b.Config.Appservice.Listen)
 	if err != nil {
 		return fatal(ExitListen, "is another process using appservice.listen?", err)
 	}
 	b.listener = ln
-	b.server = &http.Server{Handler: b.routes(), ReadHeaderTimeout: 10 * time.Second}
+	b.server = &http.Server{Handler: b.routes(api), ReadHeaderTimeout: 10 * time.Second}
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()

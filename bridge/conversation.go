@@ -107,7 +107,7 @@ func staffPowerLevels(owner id.UserID, readOnly bool) *event.PowerLevelsEventCon
 // starting says: the welcome to the customer, the side room's introduction, the
 // rooms' place in the tenant's space, and an offer if an agent is free. It runs inside
 // the caller's transaction.
-func (b *Bridge) startConversation(ctx context.Context, t *Tenant, roomID id.RoomID, rooms *staffRooms) (*database.Conversation, error) {
+func (b *Bridge) startConversation(ctx context.Context, t *Tenant, roomID id.RoomID, customer id.UserID, rooms *staffRooms) (*database.Conversation, error) {
 	conv, err := b.DB.Conversation.Start(ctx, database.NewConversation{
 		TenantID: t.ID, RoomID: roomID, Ghost: rooms.ghost, DeskRoom: rooms.desk, SideRoom: rooms.side,
 	}, b.now())
@@ -134,6 +134,9 @@ func (b *Bridge) startConversation(ctx context.Context, t *Tenant, roomID id.Roo
 		enqueue("space-side", space, t.UserID, StateAction, stateAction{Type: event.StateSpaceChild.Type, StateKey: rooms.side.String(), Content: child})
 	}
 	if err != nil {
+		return nil, err
+	}
+	if err = b.openConsent(ctx, t, conv, customer); err != nil {
 		return nil, err
 	}
 	return conv, b.offerWaiting(ctx, t)

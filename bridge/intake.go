@@ -95,7 +95,7 @@ func (b *Bridge) handleInvite(ctx context.Context, j *job, t *Tenant) error {
 			RoomID: evt.RoomID, TenantID: t.ID, Customer: evt.Sender, JoinedAt: b.now(),
 		})
 		if err == nil && conv == nil {
-			_, err = b.startConversation(ctx, t, evt.RoomID, rooms)
+			_, err = b.startConversation(ctx, t, evt.RoomID, evt.Sender, rooms)
 		}
 		return err
 	})
@@ -168,9 +168,14 @@ func (b *Bridge) handleCustomerEvent(ctx context.Context, j *job, t *Tenant, roo
 	}
 	return j.Commit(ctx, func(ctx context.Context) error {
 		if conv == nil {
-			if _, err := b.startConversation(ctx, t, room.RoomID, rooms); err != nil {
+			var err error
+			if conv, err = b.startConversation(ctx, t, room.RoomID, room.Customer, rooms); err != nil {
 				return err
 			}
+		}
+		// Answers to the service (consent, codes, !privacy) are not for the agents.
+		if handled, err := b.consentInput(ctx, t, conv, room.Customer, evt); handled || err != nil {
+			return err
 		}
 		return b.queueRelays(ctx, evt, evt.Sender, relays)
 	})

@@ -48,6 +48,13 @@ func (b *Bridge) startQueues(ctx context.Context) error {
 		defer b.wg.Done()
 		b.pruneLoop(ctx)
 	}()
+	if !b.HoldInbox {
+		b.wg.Add(1)
+		go func() {
+			defer b.wg.Done()
+			b.expirePrompts(ctx)
+		}()
+	}
 	if b.Config.Homeserver.SyncRedactions && !b.HoldInbox {
 		b.wg.Add(1)
 		go func() {

@@ -14,6 +14,7 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/contactcenter/contactcenter/contextapi"
 	"github.com/contactcenter/contactcenter/database"
 )
 
@@ -21,8 +22,9 @@ import (
 // Synapse caps transactions at 100 PDUs of at most 64 KiB each.
 const maxTransactionSize = 16 << 20
 
-func (b *Bridge) routes() http.Handler {
+func (b *Bridge) routes(contextAPI http.Handler) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle(contextapi.PathPrefix, contextAPI)
 	mux.HandleFunc("PUT /_matrix/app/v1/transactions/{txnID}", b.putTransaction)
 	mux.HandleFunc("GET /_matrix/app/v1/users/{userID}", b.AS.GetUser)
 	mux.HandleFunc("GET /_matrix/app/v1/rooms/{roomAlias}", b.AS.GetRoom)

@@ -4,6 +4,7 @@ package config
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -11,12 +12,14 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 	"maunium.net/go/mautrix/id"
 
 	"github.com/contactcenter/contactcenter"
 	"github.com/contactcenter/contactcenter/consent"
+	"github.com/contactcenter/contactcenter/contextmap"
 	"github.com/contactcenter/contactcenter/routing"
 )
 
@@ -105,6 +108,42 @@ type Tenant struct {
 	AllowRemoteAgents bool              `yaml:"allow_remote_agents"`
 	Staff             []routing.Staff   `yaml:"staff"`
 	Consent           []consent.Purpose `yaml:"consent"`
+	// ConsentTimeout is how long a consent prompt waits; unanswered counts as refused
+	// (0: DefaultConsentTimeout).
+	ConsentTimeout time.Duration `yaml:"consent_timeout"`
+	// APIKeys are SHA-256 hashes ("sha256:<hex>") of the keys of the tenant's context
+	// API clients; the keys themselves are never stored.
+	APIKeys []string `yaml:"api_keys"`
+	// Regions map a customer's shared location to a region, time zone and language.
+	Regions []contextmap.Region `yaml:"regions"`
+	// Topics turn pages a customer viewed into topics for agents and routing.
+	Topics []contextmap.TopicRule `yaml:"topics"`
+}
+
+// DefaultConsentTimeout is how long a consent prompt waits unless the tenant says.
+const DefaultConsentTimeout = 2 * time.Minute
+
+// PromptTimeout is the tenant's consent timeout, with the default applied.
+func (t *Tenant) PromptTimeout() time.Duration {
+	if t.ConsentTimeout > 0 {
+		return t.ConsentTimeout
+	}
+	return DefaultConsentTimeout
+}
+
+var apiKeyHashRe = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+
+// APIKeyHashes decodes the tenant's API key hashes (validated already).
+func (t *Tenant) APIKeyHashes() [][32]byte {
+	var out [][32]byte
+	for _, k := range t.APIKeys {
+		var h [32]byte
+		if raw, err := hex.DecodeString(strings.TrimPrefix(k, "sha256:")); err == nil && len(raw) == 32 {
+			copy(h[:], raw)
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 // Purposes are the consent categories the tenant asks for, with their purposes.
@@ -247,6 +286,20 @@ func (c *Config) validateTenants() (errs []error) {
 		}
 		if err := consent.ValidatePurposes(t.Consent); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", where, err))
+		}
+		if t.ConsentTimeout != 0 && t.ConsentTimeout < 5*time.Second {
+			errs = append(errs, fmt.Errorf("%s.consent_timeout %s is too short to answer; use 5s or more", where, t.ConsentTimeout))
+		}
+		for j, k := range t.APIKeys {
+			if !apiKeyHashRe.MatchString(k) {
+				errs = append(errs, fmt.Errorf("%s.api_keys[%d] must be \"sha256:\" and 64 lowercase hex digits (the hash of the key, never the key)", where, j))
+			}
+		}
+		if err := contextmap.ValidateRegions(t.Regions); err != nil {
+			errs = append(errs, fmt.Errorf("%s.regions: %w", where, err))
+		}
+		if err := contextmap.ValidateTopicRules(t.Topics); err != nil {
+			errs = append(errs, fmt.Errorf("%s.topics: %w", where, err))
 		}
 	}
 	return errs

@@ -33,6 +33,7 @@ type Database struct {
 	EventMap     *EventMapQuery
 	TenantSpace  *TenantSpaceQuery
 	Devices      *BusinessDeviceQuery
+	Prompts      *ConsentPromptQuery
 }
 
 // Config selects and tunes the database.
@@ -100,6 +101,7 @@ func New(raw *dbutil.Database) *Database {
 		EventMap:     &EventMapQuery{raw},
 		TenantSpace:  &TenantSpaceQuery{raw},
 		Devices:      &BusinessDeviceQuery{raw},
+		Prompts:      newConsentPromptQuery(raw),
 	}
 }
 

@@ -75,3 +75,12 @@ func (q *EventMapQuery) AuthorOf(ctx context.Context, copyRoom id.RoomID, copyEv
 	}
 	return author, err
 }
+
+const hasOriginQuery = `SELECT EXISTS (SELECT 1 FROM event_map WHERE origin_room = $1 AND origin_event = $2)`
+
+// Has tells whether an event of room was relayed or queued under that name anywhere.
+func (q *EventMapQuery) Has(ctx context.Context, room id.RoomID, origin id.EventID) (bool, error) {
+	var exists bool
+	err := q.db.QueryRow(ctx, hasOriginQuery, room, origin).Scan(&exists)
+	return exists, err
+}

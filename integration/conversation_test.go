@@ -79,12 +79,26 @@ func TestConversation(t *testing.T) {
 		t.Fatalf("the reply points at %s, want Carol's %s", got, answer)
 	}
 
-	// Location, emote and notice.
+	// A location before consent is neither kept nor relayed; the customer is told.
+	// After "all" (a text answer to the consent prompt, never relayed) it is both.
+	waitEvent(t, customer, room, "the consent prompt", bodyIs(acme, "Reply with the numbers you allow"))
+	sendContent(t, customer, room, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgLocation, Body: "Porto", GeoURI: "geo:41.15,-8.61"})
+	waitEvent(t, customer, room, "location refused", bodyIs(acme, "not allowed us to use your location"))
+	sayIn(t, customer, room, acme, "all", "location: shared")
+	receipt := waitEvent(t, customer, room, "the consent receipt", bodyIs(acme, "location: shared"))
+	if records, _ := receipt.Content.Raw["fi.contactcenter.consent_receipt"].(map[string]any)["records"].([]any); len(records) != 3 {
+		t.Fatalf("receipt records: %v", receipt.Content.Raw["fi.contactcenter.consent_receipt"])
+	}
 	sendContent(t, customer, room, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgLocation, Body: "Lisbon", GeoURI: "geo:38.72,-9.14"})
 	loc := waitEvent(t, tm.carol, conv.DeskRoom, "the location", bodyIs(conv.Ghost, "Lisbon"))
 	if msg := loc.Content.AsMessage(); msg.MsgType != event.MsgLocation || msg.GeoURI != "geo:38.72,-9.14" {
 		t.Fatalf("location relayed as %+v", msg)
 	}
+	// The context card in the side room, edited in place, now places the customer.
+	waitEvent(t, tm.sam, conv.SideRoom, "the card with the region", func(evt *event.Event) bool {
+		msg := evt.Content.AsMessage()
+		return evt.Sender == acme && msg != nil && msg.NewContent != nil && strings.Contains(msg.NewContent.Body, "lisbon · local time")
+	})
 	sendContent(t, tm.carol, conv.DeskRoom, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgEmote, Body: "checks your card"})
 	if emote := waitEvent(t, customer, room, "the emote", bodyIs(acme, "checks your card")); emote.Content.AsMessage().MsgType != event.MsgEmote {
 		t.Fatal("emote lost its type")
@@ -177,8 +191,9 @@ func TestConversation(t *testing.T) {
 		return countMatching(customer, room, isWelcome(d)) == 2, nil
 	})
 
-	scanStaffRooms(t, d, customer.UserID, []*mxclientView{{tm.carol, []id.RoomID{conv.DeskRoom, conv.SideRoom}}, {tm.sam, []id.RoomID{conv.SideRoom}}})
-	scanCustomerRoom(t, customer, room, []string{whisper, "added **Dave**", "!remove", "!end"})
+	scanStaffRooms(t, d, customer.UserID, []*mxclientView{{tm.carol, []id.RoomID{conv.DeskRoom, conv.SideRoom}}, {tm.sam, []id.RoomID{conv.SideRoom}}},
+		"Porto", "41.15")
+	scanCustomerRoom(t, customer, room, []string{whisper, "added **Dave**", "!remove", "!end", "Context card"})
 }
 
 // sendContent sends an event and returns its ID.

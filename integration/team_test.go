@@ -24,7 +24,7 @@ type team struct {
 	control                      map[id.UserID]id.RoomID
 }
 
-func newTeam(t *testing.T, db string) *team {
+func newTeam(t *testing.T, db string, configure ...func(*config.Config)) *team {
 	t.Helper()
 	d := newDeployment(t, db, func(cfg *config.Config) {
 		staff := func(localpart, name string, role routing.Role) routing.Staff {
@@ -39,6 +39,9 @@ func newTeam(t *testing.T, db string) *team {
 		globex.Welcome = "Welcome to **Globex Insurance**."
 		globex.Staff = []routing.Staff{staff("gina", "Gina", routing.RoleAgent), staff("hank", "Hank", routing.RoleSupervisor)}
 		cfg.Tenants = append(cfg.Tenants, globex)
+		for _, fn := range configure {
+			fn(cfg)
+		}
 	})
 	tm := &team{d: d, control: map[id.UserID]id.RoomID{}}
 	for _, s := range []struct {

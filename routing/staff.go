@@ -1,12 +1,10 @@
-// Package routing holds the rules for who serves a conversation: staff, their roles and
-// skills, and (with the routing issue) queues, workflows and selection. It knows
-// nothing of Matrix: users are plain IDs and the bridge translates.
 package routing
 
 import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 )
 
 // Role says what a staff member may do.
@@ -28,6 +26,13 @@ type Staff struct {
 	Skills map[string]int `yaml:"skills,omitempty"`
 	// Capacity is how many conversations an agent serves at once (0: DefaultCapacity).
 	Capacity int `yaml:"capacity,omitempty"`
+	// Languages the agent serves customers in, as language tags ("en", "pt-BR").
+	Languages []string `yaml:"languages,omitempty"`
+	// Regions the agent covers, by the tenant's region names ("north").
+	Regions []string `yaml:"regions,omitempty"`
+	// WrapUp is the time after a conversation ends before the agent is offered
+	// another (notes, follow-ups); 0: none.
+	WrapUp Duration `yaml:"wrap_up,omitempty"`
 }
 
 // MaxConversations is the agent's capacity, with the default applied.
@@ -38,7 +43,11 @@ func (s *Staff) MaxConversations() int {
 	return DefaultCapacity
 }
 
-var userIDRe = regexp.MustCompile(`^@[a-z0-9._=/+-]+:[A-Za-z0-9.:\[\]-]+$`)
+var (
+	userIDRe   = regexp.MustCompile(`^@[a-z0-9._=/+-]+:[A-Za-z0-9.:\[\]-]+$`)
+	languageRe = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$`)
+	regionRe   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+)
 
 // Validate reports every problem of one staff entry.
 func (s *Staff) Validate() error {
@@ -59,8 +68,34 @@ func (s *Staff) Validate() error {
 		if level < 1 || level > 5 {
 			errs = append(errs, fmt.Errorf("skill %q has proficiency %d; use 1 to 5", skill, level))
 		}
+		// Workflow expressions name skills, so a skill must be writable there.
+		if !isSkillName(skill) {
+			errs = append(errs, fmt.Errorf("skill %q must be letters, digits, _ or - (starting with a letter) and not a word of the routing expressions", skill))
+		}
+	}
+	errs = append(errs, checkTags("language", s.Languages, languageRe, "a language tag such as en or pt-BR")...)
+	errs = append(errs, checkTags("region", s.Regions, regionRe, "letters, digits, _, . or -")...)
+	if s.WrapUp < 0 {
+		errs = append(errs, fmt.Errorf("wrap_up %s must not be negative", s.WrapUp.Std()))
 	}
 	return errors.Join(errs...)
+}
+
+// checkTags checks a list of languages or regions: well formed, none twice (compared
+// without case, as routing compares them).
+func checkTags(what string, tags []string, re *regexp.Regexp, want string) []error {
+	var errs []error
+	seen := map[string]bool{}
+	for _, tag := range tags {
+		if !re.MatchString(tag) {
+			errs = append(errs, fmt.Errorf("%s %q: want %s", what, tag, want))
+		}
+		if seen[strings.ToLower(tag)] {
+			errs = append(errs, fmt.Errorf("%s %q is listed twice", what, tag))
+		}
+		seen[strings.ToLower(tag)] = true
+	}
+	return errs
 }
 
 // ValidateStaff checks a tenant's staff list: each entry, and nobody listed twice.

@@ -8,7 +8,11 @@ type Status string
 const (
 	// Ready: may be offered conversations.
 	Ready Status = "ready"
-	// Away: at work, but not taking new conversations.
+	// Busy: at work and set themselves busy (a call, a meeting): offered nothing new,
+	// but unlike Away it says they are working.
+	Busy Status = "busy"
+	// Away: at work, but not taking new conversations. Also what an agent is set to
+	// after too many unanswered offers.
 	Away Status = "away"
 	// Offline: not at work. Everyone starts offline.
 	Offline Status = "offline"
@@ -17,8 +21,8 @@ const (
 // ParseStatus reads a status name.
 func ParseStatus(s string) (Status, error) {
 	switch st := Status(s); st {
-	case Ready, Away, Offline:
+	case Ready, Busy, Away, Offline:
 		return st, nil
 	}
-	return "", fmt.Errorf("status %q must be ready, away or offline", s)
+	return "", fmt.Errorf("status %q must be ready, busy, away or offline", s)
 }

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/contactcenter/contactcenter/config"
+	"github.com/contactcenter/contactcenter/contextapi"
 	"github.com/contactcenter/contactcenter/internal/deploy"
 	"github.com/contactcenter/contactcenter/routing"
 )
@@ -35,12 +37,14 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	d, err := deploy.Start(ctx, deploy.Options{Dir: dir, Configure: configureDemo, Log: log})
+	keys := map[string]string{}
+	configure := func(cfg *config.Config) { configureDemo(cfg, keys) }
+	d, err := deploy.Start(ctx, deploy.Options{Dir: dir, Configure: configure, Log: log})
 	if err != nil {
 		fail(err)
 	}
 	defer d.Close()
-	manifest, err := populate(ctx, d)
+	manifest, err := populate(ctx, d, keys)
 	if err != nil {
 		fail(err)
 	}
@@ -83,8 +87,9 @@ func prepareDir() (string, error) {
 }
 
 // configureDemo gives the sandbox two tenants, so that tenant isolation can be tried,
-// and lists the demo staff as each tenant's agents and supervisors.
-func configureDemo(cfg *config.Config) {
+// lists the demo staff as each tenant's agents and supervisors, and gives each tenant
+// a context API key (keys: tenant ID → key; the config keeps only the hash).
+func configureDemo(cfg *config.Config, keys map[string]string) {
 	cfg.Logging.Level = "info"
 	cfg.Tenants[0].Staff = nil
 	globex := cfg.Tenants[0]
@@ -100,6 +105,12 @@ func configureDemo(cfg *config.Config) {
 		t.Staff = append(t.Staff, routing.Staff{
 			UserID: fmt.Sprintf("@%s:%s", u.localpart, cfg.Homeserver.Domain), Name: u.name, Role: routing.Role(u.role),
 		})
+	}
+	for i := range cfg.Tenants {
+		t := &cfg.Tenants[i]
+		keys[t.ID] = contextapi.NewKey()
+		hash := contextapi.HashKey(keys[t.ID])
+		t.APIKeys = []string{"sha256:" + hex.EncodeToString(hash[:])}
 	}
 }
 

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"time"
 
+	"github.com/contactcenter/contactcenter/contextapi"
 	"github.com/contactcenter/contactcenter/internal/deploy"
 	"github.com/contactcenter/contactcenter/testbed"
 )
@@ -40,7 +45,7 @@ type User struct {
 	AccountManager string `json:"account_manager,omitempty"`
 }
 
-// API is the context API; it appears once the service has one.
+// API is the tenants' context API: its base URL and each tenant's key.
 type API struct {
 	URL  string            `json:"url"`
 	Keys map[string]string `json:"keys"`
@@ -64,11 +69,13 @@ var demoUsers = []demoUser{
 	{localpart: "bob", name: "Bob Customer", role: "customer"},
 }
 
-// populate registers the demo users and describes the deployment.
-func populate(ctx context.Context, d *deploy.Deployment) (*Manifest, error) {
+// populate registers the demo users, tells the tenants' context API who the
+// identified customers are, and describes the deployment.
+func populate(ctx context.Context, d *deploy.Deployment, keys map[string]string) (*Manifest, error) {
 	m := &Manifest{
 		CustomerHomeserver: Homeserver{d.Bed.Customer.URL, d.Bed.Customer.ServerName},
 		BusinessHomeserver: Homeserver{d.Bed.Business.URL, d.Bed.Business.ServerName},
+		API:                &API{URL: "http://" + d.Service.Addr() + contextapi.PathPrefix, Keys: keys},
 	}
 	for i := range d.Config.Tenants {
 		t := &d.Config.Tenants[i]
@@ -88,9 +95,50 @@ func populate(ctx context.Context, d *deploy.Deployment) (*Manifest, error) {
 		if u.accountManager != "" {
 			user.AccountManager = fmt.Sprintf("@%s:%s", u.accountManager, d.Bed.Business.ServerName)
 		}
+		if u.identified {
+			if err = pushCustomer(ctx, m.API, u, user); err != nil {
+				return nil, fmt.Errorf("telling the context API about %s: %w", u.localpart, err)
+			}
+		}
 		m.Users = append(m.Users, user)
 	}
 	return m, nil
+}
+
+// pushCustomer does what a tenant's CRM would: it sends the customer's record, linked
+// to their Matrix ID, and a few pages they viewed, through the context API.
+func pushCustomer(ctx context.Context, api *API, u demoUser, user User) error {
+	account := "demo-" + u.localpart
+	calls := []struct {
+		method, path string
+		body         any
+	}{
+		{http.MethodPut, "customers/" + account, map[string]any{"name": u.name, "tier": "gold", "products": []string{"current account", "mortgage"},
+			"account_manager": user.AccountManager, "matrix_ids": []string{user.UserID}}},
+		{http.MethodPost, "pageviews", map[string]any{"views": []map[string]any{
+			{"account_id": account, "url": "https://acme.example/mortgages/fixed-rate", "title": "Fixed-rate mortgages"},
+			{"account_id": account, "url": "https://acme.example/cards/lost", "title": "Lost or stolen card"},
+		}}},
+	}
+	for _, c := range calls {
+		body, _ := json.Marshal(c.body)
+		req, err := http.NewRequestWithContext(ctx, c.method, api.URL+c.path, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+api.Keys[u.tenant])
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		answer, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("%s %s: %s %s", c.method, c.path, resp.Status, answer)
+		}
+	}
+	return nil
 }
 
 // register creates an account, retrying briefly: right after start-up Dendrite may

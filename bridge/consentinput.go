@@ -1,0 +1,187 @@
+package bridge
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/contactcenter/contactcenter/bot"
+	"github.com/contactcenter/contactcenter/consent"
+	"github.com/contactcenter/contactcenter/contextmap"
+	"github.com/contactcenter/contactcenter/database"
+	"github.com/contactcenter/contactcenter/linkcode"
+)
+
+// consentInput takes what the customer sends that is for the service rather than the
+// agents: answers to a consent prompt (poll, reaction, text), !privacy, link and
+// visitor codes, and locations shared without consent. It runs in the event's commit;
+// handled means the event is not relayed.
+func (b *Bridge) consentInput(ctx context.Context, t *Tenant, conv *database.Conversation, customer id.UserID, evt *event.Event) (bool, error) {
+	switch evt.Type {
+	case event.EventUnstablePollResponse, eventPollResponse:
+		return true, b.pollAnswer(ctx, t, conv, customer, evt)
+	case event.EventReaction:
+		rel := evt.Content.AsReaction().RelatesTo
+		prompt, opts, err := b.promptOf(ctx, evt.RoomID, rel.EventID)
+		if err != nil || prompt == nil || prompt.Conversation != conv.ID {
+			return prompt != nil, err
+		}
+		answer, ok := bot.ParseReaction(rel.Key, opts)
+		if !ok {
+			return true, nil
+		}
+		return true, b.settleAnswer(ctx, t, conv, customer, prompt, opts, answer, consent.MethodReaction)
+	case event.EventMessage:
+	default:
+		return false, nil
+	}
+	msg := evt.Content.AsMessage()
+	if msg.MsgType == event.MsgLocation {
+		return b.sharedLocation(ctx, t, conv, customer, evt, msg)
+	}
+	if msg.MsgType != event.MsgText || msg.RelatesTo.GetReplaceID() != "" {
+		return false, nil
+	}
+	if cmd, ok := bot.ParseBangCommand(msg.Body); ok && cmd.Name == "privacy" {
+		return true, b.privacyPrompt(ctx, t, conv, customer)
+	}
+	if kind, code, ok := linkcode.Find(msg.Body); ok {
+		return true, b.redeemCode(ctx, t, conv, customer, evt, kind, code)
+	}
+	prompt, err := b.DB.Prompts.Open(ctx, conv.ID)
+	if err != nil || prompt == nil {
+		return false, err
+	}
+	var opts bot.PromptOptions
+	if err = json.Unmarshal([]byte(prompt.Options), &opts); err != nil {
+		return false, err
+	}
+	answer, err := bot.ParseTextAnswer(msg.Body, opts)
+	switch {
+	case errors.Is(err, bot.ErrNotAnswer):
+		return false, nil
+	case err != nil:
+		return true, b.tellCustomer(ctx, t, conv, evt, "consent-unclear",
+			fmt.Sprintf("Sorry, I did not understand that answer (%s). Reply with the numbers you allow, **all** or **none**.", err))
+	}
+	return true, b.settleAnswer(ctx, t, conv, customer, prompt, opts, answer, consent.MethodText)
+}
+
+func (b *Bridge) pollAnswer(ctx context.Context, t *Tenant, conv *database.Conversation, customer id.UserID, evt *event.Event) error {
+	raw := evt.Content.Raw
+	rel, _ := raw["m.relates_to"].(map[string]any)
+	target, _ := rel["event_id"].(string)
+	prompt, opts, err := b.promptOf(ctx, evt.RoomID, id.EventID(target))
+	if err != nil || prompt == nil || prompt.Conversation != conv.ID {
+		return err // a vote on an old conversation's poll, or on no poll of ours
+	}
+	answer, _, err := bot.ParsePollResponse(raw, opts)
+	if err != nil {
+		return nil // a retracted vote, or answers we never offered: nothing to decide
+	}
+	// Element shows polls as single choice: every vote is a whole answer and closes
+	// the prompt. Several categories at once are for the text and reaction answers.
+	answer.Final = true
+	return b.settleAnswer(ctx, t, conv, customer, prompt, opts, answer, consent.MethodPoll)
+}
+
+// privacyPrompt answers !privacy: the same prompt, for every category this customer
+// can be asked about, so any of them can be given or withdrawn.
+func (b *Bridge) privacyPrompt(ctx context.Context, t *Tenant, conv *database.Conversation, customer id.UserID) error {
+	s := subjectOf(t, customer)
+	identified, err := b.Consent.Identified(ctx, s)
+	if err != nil {
+		return err
+	}
+	state, err := b.Consent.State(ctx, s, conv.ID)
+	if err != nil {
+		return err
+	}
+	var lines []string
+	for _, p := range t.askable(identified) {
+		now := "not shared"
+		if state[p.Category] == consent.Given {
+			now = "shared"
+		}
+		lines = append(lines, fmt.Sprintf("- %s: %s", p.Category, now))
+	}
+	err = b.DB.Outbox.Enqueue(ctx, fmt.Sprintf("privacy|%d|%d", conv.ID, b.now().UnixNano()), conv.RoomID, t.UserID, event.EventMessage,
+		bot.Notice("What "+t.Name+" may see now:\n\n"+strings.Join(lines, "\n")+"\n\nAnswer below to change it."), b.now())
+	if err != nil {
+		return err
+	}
+	return b.askConsent(ctx, t, conv, t.askable(identified))
+}
+
+// redeemCode takes a link or visitor code the customer typed. A link code that makes
+// them identified brings identity and account into question; a visitor code brings
+// their browsing. The code is not relayed: it is a secret between them and the tenant.
+func (b *Bridge) redeemCode(ctx context.Context, t *Tenant, conv *database.Conversation, customer id.UserID, evt *event.Event, kind linkcode.Kind, code string) error {
+	s := subjectOf(t, customer)
+	redeemed, ok, err := b.Consent.Redeem(ctx, s, linkcode.Hash(code))
+	if err != nil {
+		return err
+	}
+	if !ok || redeemed != string(kind) {
+		return b.tellCustomer(ctx, t, conv, evt, "code", "That code is not valid (codes work once and expire). Please get a new one on our website.")
+	}
+	state, err := b.Consent.State(ctx, s, conv.ID)
+	if err != nil {
+		return err
+	}
+	var ask []consent.Purpose
+	text := "Thanks: your browsing on our website is linked to this conversation."
+	wanted := []consent.Category{consent.Browsing}
+	if kind == linkcode.Link {
+		text = "Thanks: this chat is now linked to your account."
+		wanted = []consent.Category{consent.Identity, consent.Account}
+	}
+	for _, p := range t.Purposes() {
+		if state[p.Category] != consent.Given && slices.Contains(wanted, p.Category) {
+			ask = append(ask, p)
+		}
+	}
+	if err = b.tellCustomer(ctx, t, conv, evt, "code", text); err != nil {
+		return err
+	}
+	linked := "their browsing"
+	if kind == linkcode.Link {
+		linked = "their account"
+	}
+	if err = b.sideNotice(ctx, t, conv, "code", "The customer linked "+linked+" with a code; it shows on the card once they consent."); err != nil {
+		return err
+	}
+	if len(ask) == 0 {
+		return b.updateCard(ctx, t, conv, customer)
+	}
+	return b.askConsent(ctx, t, conv, ask)
+}
+
+// sharedLocation stores a location the customer shares, if they granted location;
+// otherwise it is neither stored nor shown to the agents, and the customer is told.
+func (b *Bridge) sharedLocation(ctx context.Context, t *Tenant, conv *database.Conversation, customer id.UserID, evt *event.Event, msg *event.MessageEventContent) (bool, error) {
+	point, err := contextmap.ParseGeoURI(msg.GeoURI)
+	if err != nil {
+		return true, b.tellCustomer(ctx, t, conv, evt, "location", "We could not read that location.")
+	}
+	loc := consent.LocationView{GeoURI: msg.GeoURI, Lat: point.Lat, Lon: point.Lon, AccuracyM: point.AccuracyM, At: b.now()}
+	err = b.Consent.ShareLocation(ctx, subjectOf(t, customer), conv.ID, loc)
+	if errors.Is(err, consent.ErrNotGranted) {
+		return true, b.tellCustomer(ctx, t, conv, evt, "location",
+			"You have not allowed us to use your location, so we did not keep it and the agent does not see it. Send **!privacy** to allow it.")
+	} else if err != nil {
+		return true, err
+	}
+	return false, b.updateCard(ctx, t, conv, customer)
+}
+
+// tellCustomer answers a customer's event with a notice from the service.
+func (b *Bridge) tellCustomer(ctx context.Context, t *Tenant, conv *database.Conversation, evt *event.Event, what, markdown string) error {
+	return b.DB.Outbox.Enqueue(ctx, fmt.Sprintf("tell|%s|%s", what, evt.ID), conv.RoomID, t.UserID, event.EventMessage, bot.Notice(markdown), b.now())
+}

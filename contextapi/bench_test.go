@@ -1,0 +1,56 @@
+package contextapi
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// nopStore accepts everything and keeps nothing, so the benchmark measures the
+// handler alone: auth, routing, decoding and validation. The figure with PostgreSQL
+// is the store's to measure.
+type nopStore struct{}
+
+func (nopStore) UpsertCustomer(context.Context, string, Customer) error { return nil }
+func (nopStore) AddPageViews(context.Context, string, []PageView) error { return nil }
+func (nopStore) SaveCode(context.Context, string, Code) error           { return nil }
+
+// BenchmarkPageViews posts one view, and a batch of 100 (one request each), through
+// the whole handler:
+//
+//	go test ./contextapi -run '^$' -bench PageViews -benchmem
+func BenchmarkPageViews(b *testing.B) {
+	view := func(i int) string {
+		return fmt.Sprintf(`{"account_id":"cust-%d","url":"https://bank.example/mortgages/fixed-rate?ref=%d","title":"Fixed-rate mortgages","time":"2025-03-14T09:%02d:00Z"}`, i, i, i%30)
+	}
+	views := make([]string, 100)
+	for i := range views {
+		views[i] = view(i)
+	}
+	for _, bc := range []struct {
+		name string
+		body string
+	}{
+		{"single", view(1)},
+		{"batch100", `{"views":[` + strings.Join(views, ",") + `]}`},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			h := newTestHandler(b, nopStore{})
+			b.SetBytes(int64(len(bc.body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodPost, PathPrefix+"pageviews", strings.NewReader(bc.body))
+				req.Header.Set("Authorization", "Bearer "+bankKey)
+				req.Header.Set("Content-Type", "application/json")
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatalf("status %d: %s", rec.Code, rec.Body)
+				}
+			}
+		})
+	}
+}
