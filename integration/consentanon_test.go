@@ -1,0 +1,155 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/contactcenter/contactcenter/config"
+	"github.com/contactcenter/contactcenter/consent"
+	"github.com/contactcenter/contactcenter/testclient/jsclient"
+)
+
+// TestConsentAnonymous is variant 3: Bob, anonymous, on matrix-js-sdk (encrypted, on
+// PostgreSQL), is asked only for what an anonymous customer can share (location,
+// browsing, contact). He shares location and browsing: his location places him in a
+// region, the visitor code he types brings his pages; then a link code identifies him
+// mid-conversation, identity is asked, and once given his ghost takes his name. A
+// customer at another tenant who never answers is told the prompt counted as refused.
+func TestConsentAnonymous(t *testing.T) {
+	keys := map[string]string{}
+	tm := newTeam(t, "postgres", withAPIKeys(keys), func(cfg *config.Config) {
+		cfg.Tenants[1].ConsentTimeout = 5 * time.Second
+	})
+	d := tm.d
+	ctx := context.Background()
+	acme := businessUser(d)
+	globex := d.Config.BusinessUserID(&d.Config.Tenants[1])
+	tm.say(t, tm.carol, acme, "!ready", "You are now **ready**")
+
+	visitor := mustAPI(t, d, keys["acme"], http.MethodPost, "visitorcodes", map[string]any{})["code"].(string)
+	mustAPI(t, d, keys["acme"], http.MethodPost, "pageviews", map[string]any{"views": []any{
+		map[string]any{"visitor_code": visitor, "url": "https://acme.test/cards/lost", "title": "Lost card"}}})
+	if status, _ := callAPI(t, d, keys["globex"], http.MethodPost, "pageviews", map[string]any{"views": []any{
+		map[string]any{"visitor_code": visitor, "url": "https://globex.test/x"}}}); status != http.StatusUnprocessableEntity {
+		t.Fatalf("another tenant's visitor code: %d", status)
+	}
+	mustAPI(t, d, keys["acme"], http.MethodPut, "customers/B-7", map[string]any{"name": "Bob Builder", "tier": "silver"})
+	link := mustAPI(t, d, keys["acme"], http.MethodPost, "linkcodes", map[string]any{"account_id": "B-7"})["code"].(string)
+
+	if err := jsclient.Ensure(ctx); err != nil {
+		t.Fatal(err)
+	}
+	js, err := jsclient.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = js.Close() })
+	acct, err := d.Bed.Customer.Register(ctx, fmt.Sprintf("bob%d", userCounter.Add(1)), "bob-password", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob := id.UserID(acct.UserID)
+	if _, _, err = js.Login(ctx, d.Bed.Customer.URL, acct.UserID, "bob-password"); err != nil {
+		t.Fatal(err)
+	}
+	roomStr, err := js.CreateDM(ctx, acme.String(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	room := id.RoomID(roomStr)
+	jsWait := func(what, contains string) *jsclient.Event {
+		t.Helper()
+		evt, err := js.WaitForMessage(ctx, roomStr, jsclient.MessageFilter{Sender: acme.String(), Contains: contains}, welcomeTimeout)
+		if err != nil {
+			events, _ := js.Messages(ctx, roomStr)
+			for _, e := range events {
+				t.Logf("%s %s %q", e.Sender, e.Type, e.Body())
+			}
+			t.Fatalf("%s: %v", what, err)
+		}
+		return evt
+	}
+	jsSay := func(body string) {
+		t.Helper()
+		if _, err := js.SendText(ctx, roomStr, body); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Anonymous: 1 location, 2 browsing, 3 contact; identity and account mean nothing.
+	prompt := jsWait("the text prompt", "**contact** —")
+	if strings.Contains(prompt.Body(), "identity") || !strings.Contains(prompt.Body(), "**location** —") || !strings.Contains(prompt.Body(), "3️⃣") {
+		t.Fatalf("an anonymous customer's prompt: %s", prompt.Body())
+	}
+	jsSay("1 2")
+	jsWait("the receipt", "contact: not shared")
+
+	waitEvent(t, tm.carol, tm.control[tm.carol.UserID], "the offer", bodyIs(acme, "Reply **accept**"))
+	tm.say(t, tm.carol, acme, "accept", "is yours")
+	conv := openConversation(t, d, room)
+	joinWhenInvited(t, tm.carol, conv.DeskRoom)
+	joinWhenInvited(t, tm.carol, conv.SideRoom)
+	cardNow := func(what, want string) {
+		t.Helper()
+		waitEvent(t, tm.carol, conv.SideRoom, what, func(evt *event.Event) bool {
+			msg := evt.Content.AsMessage()
+			return evt.Sender == acme && msg != nil && msg.NewContent != nil && strings.Contains(msg.NewContent.Body, want)
+		})
+	}
+
+	// Location, granted: relayed, stored, and mapped to the tenant's region.
+	if _, err = js.SendEvent(ctx, roomStr, "m.room.message", map[string]any{"msgtype": "m.location", "body": "Here", "geo_uri": "geo:38.72,-9.14;u=30"}); err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, tm.carol, conv.DeskRoom, "the location", bodyIs(conv.Ghost, "Here"))
+	cardNow("the card with his region", "lisbon · local time")
+
+	// The visitor code brings his browsing (granted already): a topic on the card.
+	jsSay("my code is " + strings.ToLower(visitor))
+	jsWait("the visitor code taken", "browsing on our website is linked")
+	cardNow("the card with his topic", "Recent topics:** cards")
+
+	// A link code identifies him; identity and account are asked; ✅ on the prompt
+	// grants both, and the desk room shows his name.
+	jsSay(link)
+	jsWait("the link code taken", "linked to your account")
+	second := jsWait("the identity prompt", "**account** —")
+	if _, err = js.SendEvent(ctx, roomStr, "m.reaction", map[string]any{"m.relates_to": map[string]any{
+		"rel_type": "m.annotation", "event_id": second.EventID, "key": "✅"}}); err != nil {
+		t.Fatal(err)
+	}
+	jsWait("the identity receipt", "identity: shared")
+	cardNow("the card with his name", "Bob Builder (account B-7)")
+	eventually(t, welcomeTimeout, "the ghost named Bob in the desk room", func() (bool, error) {
+		var member event.MemberEventContent
+		err := tm.carol.StateEvent(ctx, conv.DeskRoom, event.StateMember, conv.Ghost.String(), &member)
+		return err == nil && member.Displayname == "Bob Builder", nil
+	})
+
+	checkReceiptsAndAccessLog(t, d, consent.Subject{Tenant: "acme", UserID: bob.String()}, func() []map[string]any {
+		events, _ := js.Messages(ctx, roomStr)
+		var contents []map[string]any
+		for _, evt := range events {
+			contents = append(contents, evt.Content)
+		}
+		return contents
+	})
+	// The codes were not relayed: they are secrets between the customer and the tenant.
+	scanStaffRooms(t, d, bob, []*mxclientView{{tm.carol, []id.RoomID{conv.DeskRoom, conv.SideRoom}}}, visitor, link)
+
+	// Nobody answers Globex's prompt: after its 5 s it counts as refused.
+	quiet := newCustomer(t, d, false)
+	quietRoom, err := quiet.CreateDM(ctx, globex, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, quiet, quietRoom, "the unanswered notice", bodyIs(globex, "You did not answer"))
+	waitEvent(t, quiet, quietRoom, "the refusal receipt", bodyIs(globex, "location: not shared"))
+}
