@@ -37,6 +37,7 @@ func ParseBangCommand(body string) (Command, bool) {
 const ControlHelp = `Commands in this room:
 - **!ready**: take new conversations
 - **!away**: stay signed in, take no new conversations
+- **!busy**: busy with other work, take no new conversations
 - **!offline**: stop working
 - **!status**: your status
 - **accept** / **decline**: answer an offered conversation

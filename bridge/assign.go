@@ -16,71 +16,6 @@ import (
 	"github.com/contactcenter/contactcenter/routing"
 )
 
-// offerWaiting offers the tenant's waiting conversations, oldest first, to the agents
-// the selector picks. It runs inside the transaction of whatever changed the picture:
-// a new conversation, an agent becoming ready, a decline, an end.
-func (b *Bridge) offerWaiting(ctx context.Context, t *Tenant) error {
-	waiting, err := b.DB.Conversation.Waiting(ctx, t.ID)
-	if err != nil || len(waiting) == 0 {
-		return err
-	}
-	records, err := b.DB.Staff.OfTenant(ctx, t.ID)
-	if err != nil {
-		return err
-	}
-	status := map[id.UserID]*database.StaffMember{}
-	for _, r := range records {
-		status[r.UserID] = r
-	}
-	load, err := b.DB.Participants.ActiveLoad(ctx, t.ID)
-	if err != nil {
-		return err
-	}
-	offered, err := b.DB.Conversation.PendingOffers(ctx, t.ID)
-	if err != nil {
-		return err
-	}
-	for _, conv := range waiting {
-		declined, err := b.DB.Participants.Declined(ctx, conv.ID)
-		if err != nil {
-			return err
-		}
-		var candidates []routing.Candidate
-		for _, s := range t.Staff {
-			userID := id.UserID(s.UserID)
-			record := status[userID]
-			if s.Role != routing.RoleAgent || record == nil || record.ControlRoomID == "" {
-				continue
-			}
-			candidates = append(candidates, routing.Candidate{
-				UserID: s.UserID, Status: record.Status, Load: load[userID], Capacity: s.MaxConversations(),
-				Offered: offered[userID] > 0, Excluded: declined[userID] > 0,
-			})
-		}
-		choice, ok := b.selector.Select(candidates)
-		if !ok {
-			continue
-		}
-		agent := id.UserID(choice.UserID)
-		if ok, err = b.DB.Conversation.Offer(ctx, conv.ID, agent, b.now()); err != nil || !ok {
-			return err
-		}
-		offered[agent]++
-		room, err := b.DB.CustomerRoom.Get(ctx, conv.RoomID)
-		if err != nil {
-			return err
-		}
-		text := fmt.Sprintf("New conversation **%d** with **%s**, waiting since %s.\n\nReply **accept** to take it, or **decline**.",
-			conv.ID, t.customerName(room.Customer), conv.OpenedAt.UTC().Format("15:04 UTC"))
-		key := fmt.Sprintf("offer|%d|%s|%d", conv.ID, agent, b.now().UnixMilli())
-		if err = b.DB.Outbox.Enqueue(ctx, key, status[agent].ControlRoomID, t.UserID, event.EventMessage, bot.Notice(text), b.now()); err != nil {
-			return err
-		}
-		zerolog.Ctx(ctx).Info().Int64("conversation", conv.ID).Stringer("agent", agent).Msg("Offered a conversation")
-	}
-	return nil
-}
-
 // handleOfferAnswer takes "accept" or "decline" in an agent's control room.
 func (b *Bridge) handleOfferAnswer(ctx context.Context, j *job, t *Tenant, staff *database.StaffMember, accept bool) error {
 	conv, err := b.DB.Conversation.OfferedTo(ctx, t.ID, staff.UserID)
@@ -89,12 +24,25 @@ func (b *Bridge) handleOfferAnswer(ctx context.Context, j *job, t *Tenant, staff
 	}
 	return j.Commit(ctx, func(ctx context.Context) error {
 		reply := "Nothing is offered to you right now."
-		if conv != nil && accept {
-			if err := b.assign(ctx, t, conv, staff.UserID, ""); err != nil {
+		if conv != nil {
+			if err := b.DB.Claims.ResetMissed(ctx, t.ID, staff.UserID); err != nil {
 				return err
 			}
-			reply = fmt.Sprintf("Conversation **%d** is yours. Join the two rooms you are invited to: **%s** (what you write there goes to the customer) and its **side room** (staff only).",
-				conv.ID, b.nameInConversation(ctx, t, conv))
+		}
+		if conv != nil && accept {
+			won, err := b.DB.Claims.Accept(ctx, conv.ID, staff.UserID, b.now())
+			if err != nil {
+				return err
+			}
+			reply = fmt.Sprintf("Conversation **%d** is no longer offered to you.", conv.ID)
+			if won {
+				_ = t.router.Assigned(staff.UserID.String(), b.now())
+				if err = b.announceAssignment(ctx, t, conv, staff.UserID, ""); err != nil {
+					return err
+				}
+				reply = fmt.Sprintf("Conversation **%d** is yours. Join the two rooms you are invited to: **%s** (what you write there goes to the customer) and its **side room** (staff only).",
+					conv.ID, b.nameInConversation(ctx, t, conv))
+			}
 		} else if conv != nil {
 			if _, err := b.DB.Conversation.Unoffer(ctx, conv.ID); err != nil {
 				return err
@@ -111,13 +59,18 @@ func (b *Bridge) handleOfferAnswer(ctx context.Context, j *job, t *Tenant, staff
 	})
 }
 
-// assign makes agent the conversation's (main) agent: they join its rooms, the
-// customer sees their name on the business identity, the side room is told. by names
-// who handed it over, if anyone did. It runs inside a transaction.
+// assign makes agent the conversation's (main) agent without routing's checks: a
+// supervisor's transfer. by names who handed it over. It runs inside a transaction.
 func (b *Bridge) assign(ctx context.Context, t *Tenant, conv *database.Conversation, agent id.UserID, by string) error {
 	if _, err := b.DB.Conversation.Assign(ctx, conv.ID, agent, b.now()); err != nil {
 		return err
 	}
+	return b.announceAssignment(ctx, t, conv, agent, by)
+}
+
+// announceAssignment follows an assignment: the agent joins the rooms, the customer
+// sees their name on the business identity, the side room is told.
+func (b *Bridge) announceAssignment(ctx context.Context, t *Tenant, conv *database.Conversation, agent id.UserID, by string) error {
 	if err := b.addAgent(ctx, t, conv, agent); err != nil {
 		return err
 	}

@@ -25,7 +25,6 @@ import (
 	"github.com/contactcenter/contactcenter/config"
 	"github.com/contactcenter/contactcenter/consent"
 	"github.com/contactcenter/contactcenter/database"
-	"github.com/contactcenter/contactcenter/routing"
 )
 
 func init() {
@@ -49,8 +48,6 @@ type Bridge struct {
 	HoldInbox bool
 
 	tenants map[id.UserID]*Tenant
-	// selector chooses who is offered a waiting conversation.
-	selector routing.Selector
 
 	inbox  *roomRunner
 	outbox *roomRunner
@@ -67,7 +64,7 @@ type Bridge struct {
 
 // New prepares a bridge from a validated config. Nothing is started.
 func New(cfg *config.Config, log zerolog.Logger) *Bridge {
-	return &Bridge{Config: cfg, Log: log, tenants: map[id.UserID]*Tenant{}, selector: routing.FirstReady{}, now: time.Now}
+	return &Bridge{Config: cfg, Log: log, tenants: map[id.UserID]*Tenant{}, now: time.Now}
 }
 
 // Exit codes for fatal start-up errors, so that operators and scripts can tell causes

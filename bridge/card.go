@@ -17,13 +17,19 @@ import (
 // contextCategories are what the card shows, in order.
 var contextCategories = []consent.Category{consent.Identity, consent.Account, consent.Location, consent.Browsing}
 
-// updateCard writes the conversation's context card into the side room: posted and
-// pinned the first time, edited in place after. It reads the context through the gate
-// (reader "card"), so it shows exactly what the customer granted, and logs the read.
+// updateCard writes the conversation's context card into the side room (posted and
+// pinned the first time, edited in place after) and its routing attributes. It reads
+// the context through the gate, so both hold exactly what the customer granted, and
+// the read is logged. Everything that changes a customer's context calls it.
 func (b *Bridge) updateCard(ctx context.Context, t *Tenant, conv *database.Conversation, customer id.UserID) error {
 	s := subjectOf(t, customer)
-	view, err := b.Consent.Read(ctx, consent.Access{Subject: s, Conversation: conv.ID, Reader: "card"}, contextCategories...)
+	view, err := b.Consent.Read(ctx, consent.Access{Subject: s, Conversation: conv.ID, Reader: "card and routing"}, contextCategories...)
 	if err != nil {
+		return err
+	}
+	// Routing's attributes come from the same read: a withdrawn category leaves them
+	// here and now.
+	if err = b.storeTask(ctx, t, conv, t.taskFromView(view)); err != nil {
 		return err
 	}
 	state, err := b.Consent.State(ctx, s, conv.ID)

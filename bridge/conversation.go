@@ -121,6 +121,9 @@ func (b *Bridge) startConversation(ctx context.Context, t *Tenant, roomID id.Roo
 		}
 	}
 	enqueue("welcome", roomID, t.UserID, event.EventMessage, bot.Notice(t.Welcome))
+	if !t.Hours.Open(b.now()) && t.ClosedMessage != "" {
+		enqueue("closed", roomID, t.UserID, event.EventMessage, bot.Notice(t.ClosedMessage))
+	}
 	intro := fmt.Sprintf("Conversation **%d** with **%s** is waiting for an agent. Nothing written in this room ever reaches the customer.\n\n%s",
 		conv.ID, rooms.name, bot.SideHelp)
 	enqueue("side-intro", rooms.side, t.UserID, event.EventMessage, bot.Notice(intro))

@@ -49,10 +49,14 @@ func (b *Bridge) startQueues(ctx context.Context) error {
 		b.pruneLoop(ctx)
 	}()
 	if !b.HoldInbox {
-		b.wg.Add(1)
+		b.wg.Add(2)
 		go func() {
 			defer b.wg.Done()
 			b.expirePrompts(ctx)
+		}()
+		go func() {
+			defer b.wg.Done()
+			b.routeLoop(ctx)
 		}()
 	}
 	if b.Config.Homeserver.SyncRedactions && !b.HoldInbox {

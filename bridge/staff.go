@@ -119,7 +119,7 @@ func (b *Bridge) handleControl(ctx context.Context, j *job, t *Tenant, staff *da
 		if reply, err = b.listConversations(ctx, t); err != nil {
 			return err
 		}
-	case "ready", "away", "offline":
+	case "ready", "away", "offline", "busy":
 		newStatus, _ = routing.ParseStatus(cmd.Name)
 		reply = fmt.Sprintf("You are now **%s**.", newStatus)
 	case "status":

@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/rs/zerolog"
@@ -160,6 +161,17 @@ func (b *Bridge) endConversation(ctx context.Context, t *Tenant, conv *database.
 		return err
 	}
 	zerolog.Ctx(ctx).Info().Int64("conversation", conv.ID).Msg("Conversation ended")
+	// The agents' wrap-up starts: routing offers them nothing until it has passed.
+	participants, err := b.DB.Participants.Current(ctx, conv.ID)
+	if err != nil {
+		return err
+	}
+	for _, p := range participants {
+		if p.Role == database.RoleAgent {
+			_ = t.router.Released(p.UserID.String(), b.now()) // staff no longer configured: nothing to release
+		}
+	}
+	t.router.Forget(strconv.FormatInt(conv.ID, 10))
 	key := fmt.Sprintf("end|%d|", conv.ID)
 	if customerPresent {
 		if t.Closing != "" {

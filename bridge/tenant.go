@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -33,6 +34,11 @@ type Tenant struct {
 
 	// names gives customers their pseudonyms and ghosts at this tenant.
 	names *identity.Pseudonyms
+	// router selects agents; a cache of the database, see syncRouter.
+	router *routing.Router
+	// queueTold is what waiting customers were told of their place (tellQueue).
+	queueMu   sync.Mutex
+	queueTold map[int64]queueNotice
 
 	b          *Bridge
 	syncCancel context.CancelFunc
@@ -43,7 +49,11 @@ func (b *Bridge) startTenants(ctx context.Context) error {
 	for i := range b.Config.Tenants {
 		tc := &b.Config.Tenants[i]
 		t := &Tenant{Tenant: tc, UserID: b.Config.BusinessUserID(tc), b: b,
-			names: identity.NewPseudonyms([]byte(b.Config.Privacy.PseudonymKey), tc.ID)}
+			names: identity.NewPseudonyms([]byte(b.Config.Privacy.PseudonymKey), tc.ID), queueTold: map[int64]queueNotice{}}
+		var err error
+		if t.router, err = routing.NewRouter(tc.RoutingWorkflow(), tc.Staff); err != nil {
+			return fatal(ExitConfig, "check the tenant's workflow and staff", fmt.Errorf("tenant %s: %w", tc.ID, err))
+		}
 		t.Intent = b.AS.Intent(t.UserID)
 		b.tenants[t.UserID] = t
 		if err := t.start(ctx); err != nil {

@@ -118,6 +118,25 @@ type Tenant struct {
 	Regions []contextmap.Region `yaml:"regions"`
 	// Topics turn pages a customer viewed into topics for agents and routing.
 	Topics []contextmap.TopicRule `yaml:"topics"`
+	// ConsentWait holds a new conversation back from routing while its first consent
+	// prompt is unanswered, at most this long, so routing can use what the customer
+	// shares (their account manager, say). 0: route at once.
+	ConsentWait time.Duration `yaml:"consent_wait"`
+	// Workflow routes conversations to agents (nil: routing.DefaultWorkflow).
+	Workflow *routing.Workflow `yaml:"workflow"`
+	// Hours are the business hours; outside them customers get ClosedMessage and wait.
+	Hours         routing.Hours `yaml:"hours"`
+	ClosedMessage string        `yaml:"closed_message"`
+	// MaxWaitMessage is said once when a conversation waited the workflow's max_wait.
+	MaxWaitMessage string `yaml:"max_wait_message"`
+}
+
+// RoutingWorkflow is the tenant's workflow, or the default one.
+func (t *Tenant) RoutingWorkflow() *routing.Workflow {
+	if t.Workflow != nil {
+		return t.Workflow
+	}
+	return routing.DefaultWorkflow()
 }
 
 // DefaultConsentTimeout is how long a consent prompt waits unless the tenant says.
@@ -300,6 +319,14 @@ func (c *Config) validateTenants() (errs []error) {
 		}
 		if err := contextmap.ValidateTopicRules(t.Topics); err != nil {
 			errs = append(errs, fmt.Errorf("%s.topics: %w", where, err))
+		}
+		if t.Workflow != nil {
+			if err := t.Workflow.Validate(t.Staff); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", where, err))
+			}
+		}
+		if err := t.Hours.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", where, err))
 		}
 	}
 	return errs

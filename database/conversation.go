@@ -11,7 +11,7 @@ import (
 
 const (
 	conversationColumns = `id, tenant_id, room_id, status, opened_at, closed_at,
-		offered_to, offered_at, agent_user_id, assigned_at, ghost_user_id, desk_room_id, side_room_id`
+		offered_to, offered_at, agent_user_id, assigned_at, ghost_user_id, desk_room_id, side_room_id, priority, task`
 	insertConversationQuery = `
 		INSERT INTO conversation (tenant_id, room_id, status, opened_at, ghost_user_id, desk_room_id, side_room_id)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`
@@ -28,6 +28,7 @@ const (
 	closeConversationQuery   = `UPDATE conversation SET status = 'closed', closed_at = $2, offered_to = NULL WHERE id = $1 AND status <> 'closed'`
 	countConversationQuery   = `SELECT COUNT(*) FROM conversation WHERE room_id = $1`
 	pendingOffersQuery       = `SELECT offered_to FROM conversation WHERE tenant_id = $1 AND status = 'offered'`
+	setTaskQuery             = `UPDATE conversation SET task = $2, priority = $3 WHERE id = $1`
 )
 
 // ConversationStatus is where a conversation stands.
@@ -59,6 +60,10 @@ type Conversation struct {
 	Ghost    id.UserID
 	DeskRoom id.RoomID
 	SideRoom id.RoomID
+	// Priority orders the queue (higher first), from the workflow's rules.
+	Priority int
+	// Task is the routing attributes as JSON (what consent allows routing to use).
+	Task string
 }
 
 func (c *Conversation) Scan(row dbutil.Scannable) (*Conversation, error) {
@@ -66,7 +71,7 @@ func (c *Conversation) Scan(row dbutil.Scannable) (*Conversation, error) {
 	var closed, offeredAt, assignedAt sql.NullInt64
 	var offeredTo, agent, ghost, desk, side sql.NullString
 	err := row.Scan(&c.ID, &c.TenantID, &c.RoomID, &c.Status, &opened, &closed,
-		&offeredTo, &offeredAt, &agent, &assignedAt, &ghost, &desk, &side)
+		&offeredTo, &offeredAt, &agent, &assignedAt, &ghost, &desk, &side, &c.Priority, &c.Task)
 	if err != nil {
 		return nil, err
 	}
@@ -211,4 +216,9 @@ func nullString[T ~string](v T) any {
 		return nil
 	}
 	return string(v)
+}
+
+// SetTask records the conversation's routing attributes and priority.
+func (q *ConversationQuery) SetTask(ctx context.Context, convID int64, task string, priority int) error {
+	return q.Exec(ctx, setTaskQuery, convID, task, priority)
 }

@@ -34,6 +34,8 @@ type Database struct {
 	TenantSpace  *TenantSpaceQuery
 	Devices      *BusinessDeviceQuery
 	Prompts      *ConsentPromptQuery
+	// Claims offer and assign conversations atomically (several replicas may route).
+	Claims *ClaimQuery
 }
 
 // Config selects and tunes the database.
@@ -102,6 +104,7 @@ func New(raw *dbutil.Database) *Database {
 		TenantSpace:  &TenantSpaceQuery{raw},
 		Devices:      &BusinessDeviceQuery{raw},
 		Prompts:      newConsentPromptQuery(raw),
+		Claims:       newClaimQuery(raw),
 	}
 }
 

@@ -16,7 +16,4 @@
 //     task goes to at a step, with an explanation for the side room, without
 //     scanning the agents (see Router). It counts unanswered offers (RONA).
 //   - Queue: waiting tasks by priority then age, positions and a wait estimate.
-//
-// Candidate, Selector and FirstReady are the older seam the bridge uses until it
-// switches to Router.
 package routing

@@ -20,16 +20,22 @@ type Decision struct {
 // StepFor says which workflow step applies to a task that has waited age, and how
 // long until the next (0: this step lasts). Account manager steps are skipped when
 // the task has no account manager, is anonymous, or its account manager is not an
-// agent of this tenant.
+// agent of this tenant; expression steps when the task alone makes them false.
 func (r *Router) StepFor(t *Task, age time.Duration) (step int, left time.Duration) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.wf.stepFor(age, func(s *Step) bool {
-		if !s.AccountManager {
-			return true
+		switch {
+		case s.AccountManager:
+			_, known := r.byID[t.AccountManager]
+			return known && !t.Anonymous
+		case s.Expression != nil:
+			// An expression that is false for this task whoever the agent (it needs
+			// an attribute the customer did not share, say) is not waited out.
+			c, isConst := s.Expression.specialise(t).(*constNode)
+			return !isConst || c.v
 		}
-		_, known := r.byID[t.AccountManager]
-		return known && !t.Anonymous
+		return true
 	})
 }
 

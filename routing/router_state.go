@@ -207,3 +207,20 @@ func (r *Router) Forget(taskID string) {
 	defer r.mu.Unlock()
 	delete(r.excluded, taskID)
 }
+
+// SyncOffer makes the router's view of an agent's unanswered offer match the
+// database's (taskID "" for none): after a restart, or when another replica made or
+// settled the offer. Unlike the answers above it counts and excludes nothing.
+func (r *Router) SyncOffer(userID, taskID string, now time.Time) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.advance(now)
+	a, err := r.agent(userID)
+	if err != nil {
+		return err
+	}
+	if a.offeredTask != taskID || a.offered != (taskID != "") {
+		r.change(a, func() { a.offered, a.offeredTask = taskID != "", taskID })
+	}
+	return nil
+}

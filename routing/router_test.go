@@ -352,3 +352,29 @@ func TestAgentUpdate(t *testing.T) {
 		t.Error("an agent listed twice accepted")
 	}
 }
+
+func TestStepForSkipsStepsTheTaskCannotMatch(t *testing.T) {
+	w := &Workflow{Steps: []Step{
+		{Expression: mustExpr(t, `task.topics contains "mortgage" and mortgage >= 3`), Timeout: time.Minute},
+		{Queue: "everyone"},
+	}, OfferTimeout: DefaultOfferTimeout, RONAAfter: DefaultRONAAfter}
+	r, err := NewRouter(w, []Staff{{UserID: "@a:x", Name: "A", Role: RoleAgent, Skills: map[string]int{"mortgage": 4}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if step, _ := r.StepFor(&Task{ID: "1"}, 0); step != 1 {
+		t.Fatalf("a task without topics waits on the topic step (step %d)", step)
+	}
+	if step, left := r.StepFor(&Task{ID: "2", Topics: []string{"mortgage"}}, 10*time.Second); step != 0 || left != 50*time.Second {
+		t.Fatalf("a mortgage task: step %d, %s left", step, left)
+	}
+}
+
+func mustExpr(t *testing.T, src string) *Expr {
+	t.Helper()
+	e, err := ParseExpr(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}

@@ -1,0 +1,265 @@
+package bridge
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/contactcenter/contactcenter/bot"
+	"github.com/contactcenter/contactcenter/consent"
+	"github.com/contactcenter/contactcenter/contextmap"
+	"github.com/contactcenter/contactcenter/database"
+	"github.com/contactcenter/contactcenter/routing"
+)
+
+// Routing as the bridge runs it. The database is the truth (statuses, loads, offers,
+// assignments); each tenant's routing.Router is a cache of it, brought in line before
+// every pass, so several replicas of the service may route at once. A claim (offer
+// or assignment) is one database transaction that re-checks the conversation and the
+// agent's capacity, so two replicas never both win one conversation or one agent's
+// last place.
+
+// routedPerPass bounds how many waiting conversations one pass looks at.
+const routedPerPass = 100
+
+// taskOf is the conversation as routing sees it: the attributes its customer's
+// consent allows (written by updateCard through the gate), its age and priority.
+func taskOf(conv *database.Conversation) *routing.Task {
+	task := &routing.Task{}
+	if conv.Task != "" {
+		_ = json.Unmarshal([]byte(conv.Task), task) // written by us; a bad row routes as unknown
+	}
+	task.ID, task.EnqueuedAt = strconv.FormatInt(conv.ID, 10), conv.OpenedAt
+	return task
+}
+
+// taskFromView derives the routing attributes from what the gate let through: a
+// category not granted leaves its attributes unknown.
+func (t *Tenant) taskFromView(view *consent.View) *routing.Task {
+	task := &routing.Task{Anonymous: view.Identity == nil}
+	if a := view.Account; a != nil {
+		task.Tier, task.AccountManager = a.Tier, a.AccountManager
+	}
+	if l := view.Location; l != nil {
+		if r, ok := contextmap.RegionOf(t.Regions, contextmap.Point{Lat: l.Lat, Lon: l.Lon}); ok {
+			task.Region, task.Language = r.Name, r.Language
+		}
+	}
+	if len(view.Pages) > 0 {
+		urls := make([]string, len(view.Pages))
+		for i, p := range view.Pages {
+			urls[i] = p.URL
+		}
+		task.Topics = contextmap.Topics(t.Topics, urls)
+	}
+	return task
+}
+
+// storeTask records the conversation's routing attributes and priority.
+func (b *Bridge) storeTask(ctx context.Context, t *Tenant, conv *database.Conversation, task *routing.Task) error {
+	data, err := json.Marshal(task)
+	if err != nil {
+		return err
+	}
+	priority := t.router.Workflow().TaskPriority(task)
+	return b.DB.Conversation.SetTask(ctx, conv.ID, string(data), priority)
+}
+
+// syncRouter brings the tenant's router in line with the database.
+func (b *Bridge) syncRouter(ctx context.Context, t *Tenant) error {
+	records, err := b.DB.Staff.OfTenant(ctx, t.ID)
+	if err != nil {
+		return err
+	}
+	status := map[id.UserID]routing.Status{}
+	for _, r := range records {
+		if r.ControlRoomID != "" {
+			status[r.UserID] = r.Status
+		}
+	}
+	load, err := b.DB.Participants.ActiveLoad(ctx, t.ID)
+	if err != nil {
+		return err
+	}
+	offered, err := b.DB.Claims.Expired(ctx, b.now().Add(time.Hour)) // every offer still open
+	if err != nil {
+		return err
+	}
+	offers := map[id.UserID]string{}
+	for _, c := range offered {
+		if c.TenantID == t.ID {
+			offers[c.OfferedTo] = strconv.FormatInt(c.ID, 10)
+		}
+	}
+	now := b.now()
+	for _, s := range t.Staff {
+		if s.Role != routing.RoleAgent {
+			continue
+		}
+		u := id.UserID(s.UserID)
+		st, ok := status[u]
+		if !ok {
+			st = routing.Offline // no control room yet: cannot be offered anything
+		}
+		if err = firstErr(t.router.SetStatus(s.UserID, st, now), t.router.SetLoad(s.UserID, load[u], now),
+			t.router.SyncOffer(s.UserID, offers[u], now)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// offerWaiting routes the tenant's waiting conversations, highest priority and oldest
+// first: for each, the workflow step its age gives, the agent the router picks there,
+// and a claim. It runs inside the transaction of whatever changed the picture (a new
+// conversation, an agent becoming ready, an answer, an end) and every second.
+func (b *Bridge) offerWaiting(ctx context.Context, t *Tenant) error {
+	if err := b.syncRouter(ctx, t); err != nil {
+		return err
+	}
+	waiting, err := b.DB.Claims.Waiting(ctx, t.ID, routedPerPass)
+	if err != nil {
+		return err
+	}
+	now := b.now()
+	for _, conv := range waiting {
+		if held, err := b.heldForConsent(ctx, t, conv, now); err != nil || held {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		task := taskOf(conv)
+		declined, err := b.DB.Participants.Declined(ctx, conv.ID)
+		if err != nil {
+			return err
+		}
+		for u := range declined {
+			_ = t.router.Exclude(task.ID, u.String()) // not an agent any more: nothing to exclude
+		}
+		step, _ := t.router.StepFor(task, now.Sub(conv.OpenedAt))
+		decision, ok := t.router.Select(task, step, now)
+		if !ok {
+			continue
+		}
+		if err = b.claim(ctx, t, conv, decision); err != nil {
+			return err
+		}
+	}
+	return b.tellQueue(ctx, t, now)
+}
+
+// heldForConsent tells whether a new conversation still waits for the answer to its
+// first consent prompt (at most the tenant's consent_wait).
+func (b *Bridge) heldForConsent(ctx context.Context, t *Tenant, conv *database.Conversation, now time.Time) (bool, error) {
+	if t.ConsentWait <= 0 || now.Sub(conv.OpenedAt) >= t.ConsentWait {
+		return false, nil
+	}
+	prompt, err := b.DB.Prompts.Open(ctx, conv.ID)
+	return prompt != nil && prompt.Origin == fmt.Sprintf("cc:prompt:%d:1", conv.ID), err
+}
+
+// claim offers the conversation to the chosen agent, or assigns it when the workflow
+// says so, if the database still allows it; the side room learns why.
+func (b *Bridge) claim(ctx context.Context, t *Tenant, conv *database.Conversation, decision routing.Decision) error {
+	now := b.now()
+	agent := id.UserID(decision.UserID)
+	staff := t.staffEntry(agent)
+	if staff == nil {
+		return nil
+	}
+	capacity := staff.MaxConversations()
+	if t.router.Workflow().Direct {
+		won, err := b.DB.Claims.Assign(ctx, t.ID, conv.ID, agent, capacity, now)
+		if err != nil || !won {
+			return err
+		}
+		_ = t.router.Assigned(decision.UserID, now)
+		return firstErr(b.sideNotice(ctx, t, conv, "routed", decision.Explanation), b.announceAssignment(ctx, t, conv, agent, ""))
+	}
+	won, err := b.DB.Claims.Offer(ctx, t.ID, conv.ID, agent, capacity, now)
+	if err != nil || !won {
+		return err
+	}
+	_ = t.router.SyncOffer(decision.UserID, strconv.FormatInt(conv.ID, 10), now)
+	record, err := b.DB.Staff.Get(ctx, t.ID, agent)
+	if err != nil || record == nil {
+		return err
+	}
+	room, err := b.DB.CustomerRoom.Get(ctx, conv.RoomID)
+	if err != nil || room == nil {
+		return err
+	}
+	timeout := t.router.Workflow().OfferTimeout
+	text := fmt.Sprintf("New conversation **%d** with **%s**, waiting since %s.\n\n%s\n\nReply **accept** to take it, or **decline**. The offer passes on in %s.",
+		conv.ID, t.customerName(room.Customer), conv.OpenedAt.UTC().Format("15:04 UTC"), decision.Explanation, timeout)
+	key := fmt.Sprintf("offer|%d|%s|%d", conv.ID, agent, now.UnixNano())
+	zerolog.Ctx(ctx).Info().Int64("conversation", conv.ID).Stringer("agent", agent).Int("step", decision.Step+1).Msg("Offered a conversation")
+	return firstErr(
+		b.DB.Outbox.Enqueue(ctx, key, record.ControlRoomID, t.UserID, event.EventMessage, bot.Notice(text), now),
+		b.sideNotice(ctx, t, conv, "routed", decision.Explanation+" (offered)"),
+	)
+}
+
+// queueNotice is what a customer was last told about their place in the queue.
+type queueNotice struct {
+	position int
+	at       time.Time
+	maxWait  bool
+}
+
+// queueNoticeEvery rate-limits position updates to one customer.
+const queueNoticeEvery = 30 * time.Second
+
+// tellQueue tells waiting customers their place in the queue and an estimated wait
+// when it changed (at most every queueNoticeEvery), and, once, when they have waited
+// the workflow's max_wait. What was said is kept in memory: after a restart a
+// customer may hear their position once more.
+func (b *Bridge) tellQueue(ctx context.Context, t *Tenant, now time.Time) error {
+	waiting, err := b.DB.Claims.Waiting(ctx, t.ID, routedPerPass)
+	if err != nil {
+		return err
+	}
+	wf := t.router.Workflow()
+	t.queueMu.Lock()
+	defer t.queueMu.Unlock()
+	seen := map[int64]bool{}
+	for i, conv := range waiting {
+		seen[conv.ID] = true
+		told := t.queueTold[conv.ID]
+		position := i + 1
+		if told.position != position && now.Sub(told.at) >= queueNoticeEvery {
+			text := fmt.Sprintf("You are number **%d** in the queue.", position)
+			if wait, ok := routing.EstimateWait(position, t.router.ReadyAgents(), meanHandleTime); ok {
+				text += fmt.Sprintf(" Estimated wait: about %d min.", int(wait.Minutes()))
+			} else {
+				text += " No agent is free right now; you keep your place."
+			}
+			key := fmt.Sprintf("queue|%d|%d", conv.ID, now.UnixNano())
+			if err = b.DB.Outbox.Enqueue(ctx, key, conv.RoomID, t.UserID, event.EventMessage, bot.Notice(text), now); err != nil {
+				return err
+			}
+			told.position, told.at = position, now
+		}
+		if wf.MaxWait > 0 && !told.maxWait && now.Sub(conv.OpenedAt) >= wf.MaxWait && t.MaxWaitMessage != "" {
+			key := fmt.Sprintf("max-wait|%d", conv.ID)
+			if err = b.DB.Outbox.Enqueue(ctx, key, conv.RoomID, t.UserID, event.EventMessage, bot.Notice(t.MaxWaitMessage), now); err != nil {
+				return err
+			}
+			told.maxWait = true
+		}
+		t.queueTold[conv.ID] = told
+	}
+	for id := range t.queueTold {
+		if !seen[id] {
+			delete(t.queueTold, id)
+		}
+	}
+	return nil
+}
