@@ -222,7 +222,8 @@ const queueNoticeEvery = 30 * time.Second
 // the workflow's max_wait. What was said is kept in memory: after a restart a
 // customer may hear their position once more.
 func (b *Bridge) tellQueue(ctx context.Context, t *Tenant, now time.Time) error {
-	waiting, err := b.DB.Claims.Waiting(ctx, t.ID, routedPerPass)
+	// A plain read: the claims' locked read would hide what another replica holds.
+	waiting, err := b.DB.Conversation.Waiting(ctx, t.ID)
 	if err != nil {
 		return err
 	}

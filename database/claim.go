@@ -21,10 +21,12 @@ import (
 // Every lock is taken in that order: conversation, then agent. On SQLite every
 // transaction is BEGIN IMMEDIATE, which already runs writers one at a time.
 const (
-	claimConversationQuery = `SELECT status FROM conversation WHERE id = $1 AND tenant_id = $2`
-	claimDeclinedQuery     = `SELECT COUNT(*) FROM conversation_staff WHERE conversation_id = $1 AND user_id = $2 AND role = 'declined'`
-	claimStaffQuery        = `SELECT missed_offers FROM staff WHERE tenant_id = $1 AND user_id = $2`
-	claimNewStaffQuery     = `INSERT INTO staff (tenant_id, user_id) VALUES ($1, $2) ON CONFLICT (tenant_id, user_id) DO NOTHING`
+	// The conversation's status, and whether the agent declined it.
+	claimConversationQuery = `
+		SELECT status, EXISTS (SELECT 1 FROM conversation_staff s WHERE s.conversation_id = c.id AND s.user_id = $3 AND s.role = 'declined')
+		FROM conversation c WHERE c.id = $1 AND c.tenant_id = $2`
+	claimStaffQuery    = `SELECT missed_offers FROM staff WHERE tenant_id = $1 AND user_id = $2`
+	claimNewStaffQuery = `INSERT INTO staff (tenant_id, user_id) VALUES ($1, $2) ON CONFLICT (tenant_id, user_id) DO NOTHING`
 	// An agent's load: the open conversations they serve and the offers they have not
 	// answered; UNION counts a conversation that is both only once.
 	claimLoadQuery = `
@@ -64,7 +66,7 @@ type ClaimQuery struct {
 func newClaimQuery(db *dbutil.Database) *ClaimQuery {
 	q := &ClaimQuery{db: db, conversations: newConversationQuery(db).QueryHelper}
 	if db.Dialect == dbutil.Postgres {
-		q.skipLocked, q.forUpdate = " FOR UPDATE SKIP LOCKED", ""
+		q.skipLocked, q.forUpdate = " FOR UPDATE SKIP LOCKED", " FOR UPDATE"
 	}
 	return q
 }
@@ -78,24 +80,25 @@ func NewClaimQuery(db *dbutil.Database) *ClaimQuery { return newClaimQuery(db) }
 // plus offers they have not answered) is below capacity. False, without waiting,
 // when another transaction is claiming the conversation.
 func (q *ClaimQuery) Offer(ctx context.Context, tenantID string, convID int64, agent id.UserID, capacity int, now time.Time) (bool, error) {
-	return q.take(ctx, tenantID, convID, agent, capacity, func(ctx context.Context) error {
-		return q.exec(ctx, claimOfferQuery, convID, agent, now.UnixMilli())
+	return q.take(ctx, tenantID, convID, agent, capacity, func(ctx context.Context) (bool, error) {
+		return q.update(ctx, claimOfferQuery, convID, agent, now.UnixMilli())
 	})
 }
 
 // Assign makes the agent serve a waiting conversation of the tenant directly (no
 // offer), on the same conditions as Offer; the agent joins its participants.
 func (q *ClaimQuery) Assign(ctx context.Context, tenantID string, convID int64, agent id.UserID, capacity int, now time.Time) (bool, error) {
-	return q.take(ctx, tenantID, convID, agent, capacity, func(ctx context.Context) error {
-		if err := q.exec(ctx, claimAssignQuery, convID, agent, now.UnixMilli()); err != nil {
-			return err
+	return q.take(ctx, tenantID, convID, agent, capacity, func(ctx context.Context) (bool, error) {
+		if won, err := q.update(ctx, claimAssignQuery, convID, agent, now.UnixMilli()); err != nil || !won {
+			return false, err
 		}
-		return q.exec(ctx, addConversationStaffQuery, convID, agent, RoleAgent, now.UnixMilli())
+		return true, q.exec(ctx, addConversationStaffQuery, convID, agent, RoleAgent, now.UnixMilli())
 	})
 }
 
-// take runs Offer and Assign: the checks under the locks, then write.
-func (q *ClaimQuery) take(ctx context.Context, tenantID string, convID int64, agent id.UserID, capacity int, write func(context.Context) error) (bool, error) {
+// take runs Offer and Assign: the checks under the locks, then write (which still
+// checks the status, should a caller have changed it in the same transaction).
+func (q *ClaimQuery) take(ctx context.Context, tenantID string, convID int64, agent id.UserID, capacity int, write func(context.Context) (bool, error)) (bool, error) {
 	if tenantID == "" || agent == "" {
 		return false, fmt.Errorf("claim of conversation %d: tenant %q and agent %q must not be empty", convID, tenantID, agent)
 	}
@@ -104,24 +107,24 @@ func (q *ClaimQuery) take(ctx context.Context, tenantID string, convID int64, ag
 	}
 	return q.attempt(ctx, func(ctx context.Context) (bool, error) {
 		var status ConversationStatus
-		err := q.db.QueryRow(ctx, claimConversationQuery+q.skipLocked, convID, tenantID).Scan(&status)
+		var declined bool
+		err := q.db.QueryRow(ctx, claimConversationQuery+q.skipLocked, convID, tenantID, agent).Scan(&status, &declined)
 		if errors.Is(err, sql.ErrNoRows) { // another transaction holds it, or no such conversation
 			return false, nil
-		} else if err != nil || status != StatusNew {
-			return false, err
-		}
-		var declined int
-		if err = q.db.QueryRow(ctx, claimDeclinedQuery, convID, agent).Scan(&declined); err != nil || declined > 0 {
+		} else if err != nil || status != StatusNew || declined {
 			return false, err
 		}
 		if err = q.lockStaff(ctx, tenantID, agent); err != nil {
 			return false, err
 		}
+		// Counted by a statement of its own, after the lock: on PostgreSQL (read
+		// committed) it sees what the claims that held the lock before committed; a
+		// count inside the locking statement would use that statement's older snapshot.
 		var load int
 		if err = q.db.QueryRow(ctx, claimLoadQuery, tenantID, agent).Scan(&load); err != nil || load >= capacity {
 			return false, err
 		}
-		return true, write(ctx)
+		return write(ctx)
 	})
 }
 
@@ -170,14 +173,9 @@ func (q *ClaimQuery) attempt(ctx context.Context, claim func(context.Context) (b
 // already counted in the agent's load, so no capacity check is needed.
 func (q *ClaimQuery) Accept(ctx context.Context, convID int64, agent id.UserID, now time.Time) (won bool, err error) {
 	err = q.db.DoTxn(ctx, nil, func(ctx context.Context) error {
-		res, err := q.db.Exec(ctx, claimAcceptQuery, convID, agent, now.UnixMilli())
-		if err != nil {
+		if won, err = q.update(ctx, claimAcceptQuery, convID, agent, now.UnixMilli()); err != nil || !won {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return err
-		}
-		won = true
 		return q.exec(ctx, addConversationStaffQuery, convID, agent, RoleAgent, now.UnixMilli())
 	})
 	return won && err == nil, err
@@ -199,11 +197,7 @@ func (q *ClaimQuery) Withdraw(ctx context.Context, convID int64, agent id.UserID
 		if err = q.lockStaff(ctx, tenantID, agent); err != nil {
 			return false, err
 		}
-		res, err := q.db.Exec(ctx, claimWithdrawQuery, convID, agent)
-		if err != nil {
-			return false, err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
+		if won, err := q.update(ctx, claimWithdrawQuery, convID, agent); err != nil || !won {
 			return false, err
 		}
 		return true, q.exec(ctx, claimMissQuery, tenantID, agent)
@@ -244,14 +238,21 @@ func (q *ClaimQuery) Waiting(ctx context.Context, tenantID string, limit int) ([
 
 // SetPriority changes a conversation's place in the queue (higher first).
 func (q *ClaimQuery) SetPriority(ctx context.Context, convID int64, priority int) error {
-	res, err := q.db.Exec(ctx, claimSetPriorityQuery, convID, priority)
+	found, err := q.update(ctx, claimSetPriorityQuery, convID, priority)
+	if err == nil && !found {
+		err = fmt.Errorf("priority of conversation %d: no such conversation", convID)
+	}
+	return err
+}
+
+// update tells whether the statement changed a row.
+func (q *ClaimQuery) update(ctx context.Context, query string, args ...any) (bool, error) {
+	res, err := q.db.Exec(ctx, query, args...)
 	if err != nil {
-		return err
+		return false, err
 	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		return errors.Join(err, fmt.Errorf("priority of conversation %d: no such conversation", convID))
-	}
-	return nil
+	n, err := res.RowsAffected()
+	return n > 0, err
 }
 
 func (q *ClaimQuery) exec(ctx context.Context, query string, args ...any) error {

@@ -137,31 +137,40 @@ type replicaRun struct {
 	workers  int           // per replica
 	stay     time.Duration // at most, before the customer leaves; 0: never
 	check    bool          // check the agent's load inside each claim's transaction
+	// contend: half the workers read the queue outside a transaction and claim on
+	// their own, and half the time a worker starts from the first agent. Otherwise
+	// every worker claims the queue's head in a transaction, from a random agent on.
+	contend bool
 
 	mu       sync.Mutex
 	claimed  map[int64]id.UserID
 	attempts atomic.Int64
 	errs     chan error
+	stop     context.CancelFunc
 }
 
+// fail keeps the first failure and stops the run.
 func (r *replicaRun) fail(err error) {
 	select {
 	case r.errs <- err:
 	default:
 	}
+	r.stop()
 }
 
 // run serves every conversation; it returns the first failure.
 func (r *replicaRun) run(ctx context.Context) error {
 	r.claimed = map[int64]id.UserID{}
 	r.errs = make(chan error, 1)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	ctx, r.stop = context.WithCancel(ctx)
+	defer r.stop()
 	var workers, leaving sync.WaitGroup
 	for i, db := range r.dbs {
 		q := database.NewClaimQuery(db.Database)
 		for w := range r.workers {
-			workers.Go(func() { r.work(ctx, db, q, w%2 == 1, rand.New(rand.NewPCG(uint64(i), uint64(w))), &leaving) })
+			workers.Go(func() {
+				r.work(ctx, db, q, r.contend && w%2 == 1, rand.New(rand.NewPCG(uint64(i), uint64(w))), &leaving)
+			})
 		}
 	}
 	workers.Wait()
@@ -193,9 +202,9 @@ func (r *replicaRun) work(ctx context.Context, db *database.Database, q *databas
 		tryAgents := func(ctx context.Context, conv int64) error {
 			// Half the time every worker starts from the same agent, as routers ranking
 			// agents alike would: they race for that agent's last free place.
-			start := 0
-			if rng.IntN(2) == 0 {
-				start = rng.IntN(len(r.agents))
+			start := rng.IntN(len(r.agents))
+			if r.contend && rng.IntN(2) == 0 {
+				start = 0
 			}
 			for i := range r.agents {
 				candidate := r.agents[(start+i)%len(r.agents)]
@@ -337,7 +346,7 @@ func TestTwoReplicasNeverDoubleAssign(t *testing.T) {
 			dbs := openReplicas(t, dbType, 2)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			r := &replicaRun{dbs: dbs, tenant: "acme", convs: 200, capacity: 3, workers: 4, stay: 300 * time.Millisecond, check: true}
+			r := &replicaRun{dbs: dbs, tenant: "acme", convs: 200, capacity: 3, workers: 4, stay: 300 * time.Millisecond, check: true, contend: true}
 			for i := range 20 {
 				r.agents = append(r.agents, id.UserID(fmt.Sprintf("@agent%02d:x", i)))
 			}

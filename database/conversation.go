@@ -18,7 +18,7 @@ const (
 	openConversationQuery    = `SELECT ` + conversationColumns + ` FROM conversation WHERE room_id = $1 AND status <> 'closed'`
 	getConversationQuery     = `SELECT ` + conversationColumns + ` FROM conversation WHERE id = $1`
 	byStaffRoomQuery         = `SELECT ` + conversationColumns + ` FROM conversation WHERE desk_room_id = $1 OR side_room_id = $1`
-	waitingQuery             = `SELECT ` + conversationColumns + ` FROM conversation WHERE tenant_id = $1 AND status = 'new' ORDER BY opened_at, id`
+	waitingQuery             = `SELECT ` + conversationColumns + ` FROM conversation WHERE tenant_id = $1 AND status = 'new' ORDER BY priority DESC, opened_at, id`
 	openOfTenantQuery        = `SELECT ` + conversationColumns + ` FROM conversation WHERE tenant_id = $1 AND status <> 'closed' ORDER BY opened_at, id`
 	offeredToQuery           = `SELECT ` + conversationColumns + ` FROM conversation WHERE tenant_id = $1 AND offered_to = $2 AND status = 'offered' ORDER BY offered_at LIMIT 1`
 	offerConversationQuery   = `UPDATE conversation SET status = 'offered', offered_to = $2, offered_at = $3 WHERE id = $1 AND status = 'new'`

@@ -191,3 +191,36 @@ func FuzzWorkflowYAML(f *testing.F) {
 }
 
 func yamlUnmarshal(doc string, v any) error { return yaml.Unmarshal([]byte(doc), v) }
+
+func TestWorkflowYAMLRoundTrip(t *testing.T) {
+	src := `
+steps:
+  - {account_manager: true, timeout: 30s}
+  - {expression: 'mortgage >= 3 and language == task.language', timeout: 1m, strategy: least_busy}
+  - {queue: everyone}
+priority:
+  - {when: 'task.tier == "gold"', add: 10}
+offer_timeout: 20s
+rona_after: 3
+direct: true
+max_wait: 10m
+`
+	var w Workflow
+	if err := yaml.Unmarshal([]byte(src), &w); err != nil {
+		t.Fatal(err)
+	}
+	out, err := yaml.Marshal(&w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var again Workflow
+	if err = yaml.Unmarshal(out, &again); err != nil {
+		t.Fatalf("reading back %s: %v", out, err)
+	}
+	if len(again.Steps) != 3 || !again.Steps[0].AccountManager || again.Steps[1].Expression.String() != w.Steps[1].Expression.String() ||
+		again.Steps[1].Strategy != LeastBusy || again.Steps[1].Timeout != time.Minute || again.Steps[2].Queue != "everyone" ||
+		again.OfferTimeout != 20*time.Second || again.RONAAfter != 3 || !again.Direct || again.MaxWait != 10*time.Minute ||
+		len(again.PriorityRules) != 1 || again.PriorityRules[0].Add != 10 {
+		t.Fatalf("round trip changed the workflow:\n%s", out)
+	}
+}

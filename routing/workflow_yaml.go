@@ -223,3 +223,44 @@ func readBool(n *yaml.Node) (bool, error) {
 	}
 	return v, nil
 }
+
+// MarshalYAML writes the workflow the way UnmarshalYAML reads it, so a config that
+// holds one can be written out and read again.
+func (w *Workflow) MarshalYAML() (any, error) {
+	type step struct {
+		AccountManager bool   `yaml:"account_manager,omitempty"`
+		Expression     string `yaml:"expression,omitempty"`
+		Queue          string `yaml:"queue,omitempty"`
+		Timeout        string `yaml:"timeout,omitempty"`
+		Strategy       string `yaml:"strategy,omitempty"`
+	}
+	type rule struct {
+		When string `yaml:"when"`
+		Add  int    `yaml:"add"`
+	}
+	out := struct {
+		Steps        []step `yaml:"steps"`
+		Priority     []rule `yaml:"priority,omitempty"`
+		OfferTimeout string `yaml:"offer_timeout"`
+		RONAAfter    int    `yaml:"rona_after"`
+		Direct       bool   `yaml:"direct,omitempty"`
+		MaxWait      string `yaml:"max_wait,omitempty"`
+	}{OfferTimeout: w.OfferTimeout.String(), RONAAfter: w.RONAAfter, Direct: w.Direct}
+	if w.MaxWait > 0 {
+		out.MaxWait = w.MaxWait.String()
+	}
+	for _, s := range w.Steps {
+		o := step{AccountManager: s.AccountManager, Queue: s.Queue, Strategy: string(s.Strategy)}
+		if s.Expression != nil {
+			o.Expression = s.Expression.String()
+		}
+		if s.Timeout > 0 {
+			o.Timeout = s.Timeout.String()
+		}
+		out.Steps = append(out.Steps, o)
+	}
+	for _, r := range w.PriorityRules {
+		out.Priority = append(out.Priority, rule{When: r.When.String(), Add: r.Add})
+	}
+	return out, nil
+}

@@ -55,9 +55,10 @@ func Start(ctx context.Context, opts Options) (d *Deployment, err error) {
 		}
 		d.tempDir = true
 	}
+	started := d
 	defer func() {
 		if err != nil {
-			d.Close()
+			started.Close() // d is nil by now: the returns below hand back nil
 		}
 	}()
 	d.ConfigPath = filepath.Join(d.Dir, "config.yaml")

@@ -1,0 +1,129 @@
+package integration
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/contactcenter/contactcenter/config"
+	"github.com/contactcenter/contactcenter/routing"
+	"github.com/contactcenter/contactcenter/testclient/mxclient"
+)
+
+// routingWorkflow: the account manager for 6 s, then anyone; offers wait 4 s; two
+// unanswered offers in a row set an agent away.
+const routingWorkflow = `
+steps:
+  - {account_manager: true, timeout: 6s}
+  - {queue: everyone}
+offer_timeout: 4s
+rona_after: 2
+`
+
+// TestRouting: Alice reaches her account manager (Dave) while he is ready and, when
+// he is away, someone else after the account-manager step's timeout; an anonymous
+// customer is routed by the queue step; an offer nobody answers passes to the next
+// agent, and a second one in a row sets the agent away; customers hear their place
+// in the queue; every decision is explained in the side room.
+func TestRouting(t *testing.T) {
+	keys := map[string]string{}
+	tm := newTeam(t, "postgres", withAPIKeys(keys), func(cfg *config.Config) {
+		var wf routing.Workflow
+		if err := yaml.Unmarshal([]byte(routingWorkflow), &wf); err != nil {
+			t.Fatal(err)
+		}
+		cfg.Tenants[0].Workflow, cfg.Tenants[0].ConsentWait = &wf, 15*time.Second
+	})
+	d := tm.d
+	ctx := context.Background()
+	acme := businessUser(d)
+	alice := newCustomer(t, d, false)
+	mustAPI(t, d, keys["acme"], http.MethodPut, "customers/A-1", map[string]any{"name": "Alice Liddell", "tier": "gold",
+		"account_manager": tm.dave.UserID.String(), "matrix_ids": []string{alice.UserID.String()}})
+	tm.say(t, tm.carol, acme, "!ready", "You are now **ready**")
+	tm.say(t, tm.dave, acme, "!ready", "You are now **ready**")
+
+	// start opens a conversation for a customer and answers its consent prompt.
+	start := func(c *mxclient.Client, room id.RoomID, answer string) {
+		t.Helper()
+		waitEvent(t, c, room, "the consent prompt", bodyIs(acme, "**contact** —"))
+		sayIn(t, c, room, acme, answer, "Your privacy choices")
+	}
+	offerTo := func(agent *mxclient.Client, want string) *event.Event {
+		t.Helper()
+		return waitEvent(t, agent, tm.control[agent.UserID], "an offer to "+agent.UserID.String(), func(evt *event.Event) bool {
+			return bodyIs(acme, "Reply **accept**")(evt) && strings.Contains(evt.Content.AsMessage().Body, want)
+		})
+	}
+	offers := func(agent *mxclient.Client) int {
+		return countMatching(agent, tm.control[agent.UserID], bodyIs(acme, "Reply **accept**"))
+	}
+
+	// 1. Alice shares everything: her account manager Dave gets the offer, and why.
+	aliceRoom, err := alice.CreateDM(ctx, acme, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start(alice, aliceRoom, "all")
+	offerTo(tm.dave, "Routed to Dave: account manager, ready")
+	tm.say(t, tm.dave, acme, "accept", "is yours")
+	first := openConversation(t, d, aliceRoom)
+	joinWhenInvited(t, tm.dave, first.SideRoom)
+	waitEvent(t, tm.dave, first.SideRoom, "the explanation", bodyIs(acme, "Routed to Dave: account manager, ready, idle"))
+	if n := offers(tm.carol); n != 0 {
+		t.Fatalf("Carol got %d offers for Alice", n)
+	}
+
+	// 2. Bob, anonymous, shares nothing: the queue step; Carol (idle longest) lets
+	// the offer lapse, so it goes to Dave. Bob heard his place in the queue.
+	bob := newCustomer(t, d, false)
+	bobRoom, err := bob.CreateDM(ctx, acme, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start(bob, bobRoom, "none")
+	offerTo(tm.carol, "queue everyone")
+	waitEvent(t, bob, bobRoom, "his place in the queue", bodyIs(acme, "You are number **1** in the queue"))
+	waitEvent(t, tm.carol, tm.control[tm.carol.UserID], "the lapsed offer", bodyIs(acme, "went to someone else: no answer within 4s"))
+	eventually(t, welcomeTimeout, "Bob's offer to Dave", func() (bool, error) { return offers(tm.dave) == 2, nil })
+	tm.say(t, tm.dave, acme, "accept", "is yours")
+
+	// 3. Another anonymous customer: Carol lets a second offer lapse and is set away;
+	// Dave, under his capacity of 3, takes it.
+	third := newCustomer(t, d, false)
+	thirdRoom, err := third.CreateDM(ctx, acme, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start(third, thirdRoom, "none")
+	eventually(t, welcomeTimeout, "the second offer to Carol", func() (bool, error) { return offers(tm.carol) == 2, nil })
+	waitEvent(t, tm.carol, tm.control[tm.carol.UserID], "RONA", bodyIs(acme, "you are now **away**"))
+	eventually(t, welcomeTimeout, "the third offer to Dave", func() (bool, error) { return offers(tm.dave) == 3, nil })
+	tm.say(t, tm.dave, acme, "accept", "is yours")
+
+	// 4. Alice's next conversation while Dave is away: the account-manager step waits
+	// its 6 s, then the queue step finds Carol.
+	sayIn(t, tm.dave, first.SideRoom, acme, "!end", "ended")
+	tm.say(t, tm.dave, acme, "!away", "You are now **away**")
+	tm.say(t, tm.carol, acme, "!ready", "You are now **ready**")
+	carolOffers := offers(tm.carol)
+	before := time.Now()
+	sayIn(t, alice, aliceRoom, acme, "Hello again", "asks to see")
+	start(alice, aliceRoom, "all")
+	eventually(t, welcomeTimeout, "Alice's offer to Carol", func() (bool, error) { return offers(tm.carol) == carolOffers+1, nil })
+	if last := lastMatching(tm.carol, tm.control[tm.carol.UserID], bodyIs(acme, "Reply **accept**")); !strings.Contains(last.Content.AsMessage().Body, "step 2 of 2") {
+		t.Fatalf("Alice's offer to Carol: %s", last.Content.AsMessage().Body)
+	}
+	if waited := time.Since(before); waited < 5*time.Second {
+		t.Fatalf("the account manager's step was not waited out (%s)", waited)
+	}
+	if n := offers(tm.dave); n != 3 {
+		t.Fatalf("Dave, away, got offer %d", n)
+	}
+}
