@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/contactcenter/contactcenter/consent"
 	"github.com/contactcenter/contactcenter/internal/deploy"
+	"github.com/contactcenter/contactcenter/routing"
 	"github.com/contactcenter/contactcenter/testclient/mxclient"
 )
 
@@ -117,6 +119,9 @@ func TestConsentIdentified(t *testing.T) {
 	sayIn(t, alice, room, acme, "4", "identity: withdrawn")
 	cardNow("the card without her name", "**Customer:** Visitor")
 	waitEvent(t, tm.sam, conv.SideRoom, "staff told of the withdrawal", bodyIs(acme, "withdrew **identity**"))
+	checkTask(t, d, conv.ID, "identity withdrawn, account never shared", func(task routing.Task) bool {
+		return task.Anonymous && task.Tier == "" && task.AccountManager == "" && slices.Contains(task.Topics, "mortgage")
+	})
 	eventually(t, welcomeTimeout, "the ghost back to its pseudonym", func() (bool, error) {
 		var member event.MemberEventContent
 		err := tm.carol.StateEvent(ctx, conv.DeskRoom, event.StateMember, conv.Ghost.String(), &member)

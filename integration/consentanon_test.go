@@ -2,8 +2,10 @@ package integration
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +15,8 @@ import (
 
 	"github.com/contactcenter/contactcenter/config"
 	"github.com/contactcenter/contactcenter/consent"
+	"github.com/contactcenter/contactcenter/internal/deploy"
+	"github.com/contactcenter/contactcenter/routing"
 	"github.com/contactcenter/contactcenter/testclient/jsclient"
 )
 
@@ -133,6 +137,11 @@ func TestConsentAnonymous(t *testing.T) {
 		return err == nil && member.Displayname == "Bob Builder", nil
 	})
 
+	// Routing's attributes hold what he shared, from the same read as the card.
+	checkTask(t, d, conv.ID, "Bob's shared context", func(task routing.Task) bool {
+		return task.Tier == "silver" && task.Region == "lisbon" && task.Language == "pt" && !task.Anonymous && slices.Contains(task.Topics, "cards")
+	})
+
 	checkReceiptsAndAccessLog(t, d, consent.Subject{Tenant: "acme", UserID: bob.String()}, func() []map[string]any {
 		events, _ := js.Messages(ctx, roomStr)
 		var contents []map[string]any
@@ -152,4 +161,18 @@ func TestConsentAnonymous(t *testing.T) {
 	}
 	waitEvent(t, quiet, quietRoom, "the unanswered notice", bodyIs(globex, "You did not answer"))
 	waitEvent(t, quiet, quietRoom, "the refusal receipt", bodyIs(globex, "location: not shared"))
+}
+
+// checkTask waits until the conversation's routing attributes satisfy ok.
+func checkTask(t *testing.T, d *deploy.Deployment, convID int64, what string, ok func(routing.Task) bool) {
+	t.Helper()
+	var task routing.Task
+	eventually(t, welcomeTimeout, "routing attributes: "+what, func() (bool, error) {
+		c, err := d.Service.DB.Conversation.Get(context.Background(), convID)
+		if err != nil || c == nil {
+			return false, err
+		}
+		task = routing.Task{}
+		return json.Unmarshal([]byte(c.Task), &task) == nil && ok(task), nil
+	})
 }

@@ -44,6 +44,10 @@ type sandboxManifest struct {
 		Identified     bool   `json:"identified"`
 		AccountManager string `json:"account_manager"`
 	} `json:"users"`
+	API struct {
+		URL  string            `json:"url"`
+		Keys map[string]string `json:"keys"`
+	} `json:"api"`
 }
 
 // TestSandbox runs the sandbox command as a newcomer would, checks sandbox.json, has
@@ -120,6 +124,21 @@ func TestSandbox(t *testing.T) {
 		return evt.Sender == business && evt.Type == event.EventMessage && strings.Contains(evt.Content.AsMessage().Body, "Welcome")
 	}); err != nil {
 		t.Fatal(err)
+	}
+	// The sandbox told the context API who Alice is: she is asked for her identity.
+	if _, err = customer.WaitFor(ctx, roomID, welcomeTimeout, func(evt *event.Event) bool {
+		return evt.Sender == business && evt.Type == event.EventMessage && strings.Contains(evt.Content.AsMessage().Body, "**identity** —")
+	}); err != nil {
+		t.Fatalf("the identified customer's consent prompt: %v", err)
+	}
+	// The API and the tenant's key in sandbox.json work.
+	req, _ := http.NewRequest(http.MethodPost, m.API.URL+"visitorcodes", strings.NewReader("{}"))
+	req.Header.Set("Authorization", "Bearer "+m.API.Keys[m.Tenants[0].ID])
+	req.Header.Set("Content-Type", "application/json")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("the sandbox's context API: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
 	}
 
 	if err = cmd.Process.Signal(syscall.SIGINT); err != nil {

@@ -82,9 +82,11 @@ func TestMemorySmoke(t *testing.T) {
 	if m.BeforeRSSKiB <= 0 || m.AfterRSSKiB <= 0 || m.ConvsPerS <= 0 {
 		t.Fatalf("implausible reading %+v", m)
 	}
-	// Per conversation: two rooms, a welcome, an introduction, the relayed message
-	// twice, the rooms' place in the space.
-	if got := m.HomeserverCalls; got["createRoom"] != 2*opts.Conversations || got["send"] != 4*opts.Conversations || got["state"] != 2*opts.Conversations {
+	// Per conversation: two rooms; sends: the customer room's start (welcome, consent
+	// poll and text, 6 reaction buttons, place in the queue), the side room's
+	// introduction and context card, the relayed message twice; state: the rooms'
+	// place in the space and the card's pin.
+	if got := m.HomeserverCalls; got["createRoom"] != 2*opts.Conversations || got["send"] != 14*opts.Conversations || got["state"] != 3*opts.Conversations {
 		t.Errorf("homeserver calls %v for %d conversations", got, opts.Conversations)
 	}
 	printTable(io.Discard, &results{MemorySize: &opts, Memory: all})

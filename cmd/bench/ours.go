@@ -37,6 +37,11 @@ type ours struct {
 // idleConns overrides database.max_idle_conns when positive (-db-idle-conns).
 var idleConns int
 
+// setupSendsPerRoom is what a new conversation sends into its customer room: the
+// welcome, the consent poll, its text, 6 reaction buttons (3 categories for an
+// anonymous customer, all, none, remember) and the place in the queue.
+const setupSendsPerRoom = 10
+
 // dbCounter names each PostgreSQL database of a process uniquely.
 var dbCounter atomic.Int64
 
@@ -98,9 +103,11 @@ func startOurs(ctx context.Context, w workload, pg *pgcluster.Cluster, encryptio
 	if err = waitSettled(waitCtx, svc.DB, w.Rooms); err != nil {
 		return nil, fmt.Errorf("waiting for the conversations: %w", err)
 	}
+	// Each customer room gets the welcome, the consent prompt (a poll, its text with
+	// the service's reactions as buttons) and its place in the queue.
 	for i := range w.Rooms {
-		if n := o.fake.SendsIn(room(i)); n != 1 {
-			return nil, fmt.Errorf("%s got %d welcomes, want 1", room(i), n)
+		if n := o.fake.SendsIn(room(i)); n != setupSendsPerRoom {
+			return nil, fmt.Errorf("%s got %d events at the start, want %d", room(i), n, setupSendsPerRoom)
 		}
 	}
 	o.setupSends, o.setupCounts = o.fake.Sends(), o.fake.Counts()

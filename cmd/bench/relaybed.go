@@ -45,6 +45,8 @@ type relayBed struct {
 func startRelayBed(ctx context.Context, db string, pg *pgcluster.Cluster, log zerolog.Logger) (_ *relayBed, err error) {
 	opts := deploy.Options{Database: db, NoService: true, Log: log, Configure: func(cfg *config.Config) {
 		cfg.Tenants[0].Staff = []routing.Staff{{UserID: "@agent:" + cfg.Homeserver.Domain, Name: "Agent", Role: routing.RoleAgent}}
+		// Route at once: the bench customer never answers the consent prompt.
+		cfg.Tenants[0].ConsentWait, cfg.Tenants[0].Workflow = 0, nil
 	}}
 	if db == "postgres" {
 		if opts.PostgresURI, err = pg.CreateDatabase(ctx, fmt.Sprintf("relay_%d_%d", os.Getpid(), dbCounter.Add(1))); err != nil {
