@@ -50,6 +50,8 @@ func (b *Bridge) consentInput(ctx context.Context, t *Tenant, conv *database.Con
 	}
 	if cmd, ok := bot.ParseBangCommand(msg.Body); ok && cmd.Name == "privacy" {
 		return true, b.privacyPrompt(ctx, t, conv, customer)
+	} else if ok && cmd.Name == "identify" {
+		return true, b.identify(ctx, t, conv, customer, evt)
 	}
 	if kind, code, ok := linkcode.Find(msg.Body); ok {
 		return true, b.redeemCode(ctx, t, conv, customer, evt, kind, code)
@@ -117,6 +119,30 @@ func (b *Bridge) privacyPrompt(ctx context.Context, t *Tenant, conv *database.Co
 		return err
 	}
 	return b.askConsent(ctx, t, conv, t.askable(identified))
+}
+
+// identify answers !identify: a customer the tenant already knows is asked to share
+// identity and account; anyone else learns how to prove who they are (a link code
+// from the tenant's website, typed here).
+func (b *Bridge) identify(ctx context.Context, t *Tenant, conv *database.Conversation, customer id.UserID, evt *event.Event) error {
+	identified, err := b.Consent.Identified(ctx, subjectOf(t, customer))
+	if err != nil {
+		return err
+	}
+	if !identified {
+		return b.tellCustomer(ctx, t, conv, evt, "identify", fmt.Sprintf(
+			"To tell %s who you are, log in on its website, get a **link code** there and type it here. Until then you stay anonymous to our agents.", t.Name))
+	}
+	var ask []consent.Purpose
+	for _, p := range t.Purposes() {
+		if p.Category == consent.Identity || p.Category == consent.Account {
+			ask = append(ask, p)
+		}
+	}
+	if len(ask) == 0 {
+		return b.tellCustomer(ctx, t, conv, evt, "identify", t.Name+" does not ask who you are: you can stay anonymous.")
+	}
+	return b.askConsent(ctx, t, conv, ask)
 }
 
 // redeemCode takes a link or visitor code the customer typed. A link code that makes

@@ -122,6 +122,8 @@ func TestConsentAnonymous(t *testing.T) {
 
 	// A link code identifies him; identity and account are asked; ✅ on the prompt
 	// grants both, and the desk room shows his name.
+	jsSay("!identify")
+	jsWait("how to identify", "get a **link code** there")
 	jsSay(link)
 	jsWait("the link code taken", "linked to your account")
 	second := jsWait("the identity prompt", "**account** —")
