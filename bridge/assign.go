@@ -16,11 +16,16 @@ import (
 	"github.com/contactcenter/contactcenter/routing"
 )
 
-// handleOfferAnswer takes "accept" or "decline" in an agent's control room.
-func (b *Bridge) handleOfferAnswer(ctx context.Context, j *job, t *Tenant, staff *database.StaffMember, accept bool) error {
+// handleOfferAnswer takes an agent's answer to their offer: "accept" or "decline" in
+// the control room, or a reaction or poll vote on the offer of conversation convID
+// (0: whatever is offered to them now).
+func (b *Bridge) handleOfferAnswer(ctx context.Context, j *job, t *Tenant, staff *database.StaffMember, accept bool, convID int64) error {
 	conv, err := b.DB.Conversation.OfferedTo(ctx, t.ID, staff.UserID)
 	if err != nil {
 		return err
+	}
+	if conv != nil && convID != 0 && conv.ID != convID {
+		conv = nil // an answer to an older offer, no longer theirs
 	}
 	return j.Commit(ctx, func(ctx context.Context) error {
 		reply := "Nothing is offered to you right now."

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -199,12 +200,51 @@ func (b *Bridge) claim(ctx context.Context, t *Tenant, conv *database.Conversati
 	timeout := t.router.Workflow().OfferTimeout
 	text := fmt.Sprintf("New conversation **%d** with **%s**, waiting since %s.\n\n%s\n\nReply **accept** to take it, or **decline**. The offer passes on in %s.",
 		conv.ID, t.customerName(room.Customer), conv.OpenedAt.UTC().Format("15:04 UTC"), decision.Explanation, timeout)
-	key := fmt.Sprintf("offer|%d|%s|%d", conv.ID, agent, now.UnixNano())
+	// The offer three ways: text (reply accept/decline), ✅/❌ reactions on it, a poll.
+	origin := fmt.Sprintf("%s%d:%s:%d", offerOrigin, conv.ID, agent, now.UnixNano())
+	control := record.ControlRoomID
+	button := func(i int, key string) error {
+		content := map[string]any{"m.relates_to": map[string]any{"rel_type": event.RelAnnotation, "event_id": origin, "key": key}}
+		return b.DB.Outbox.EnqueueRelay(ctx, fmt.Sprintf("%s|button|%d", origin, i), control, t.UserID, event.EventReaction, content, control, now)
+	}
 	zerolog.Ctx(ctx).Info().Int64("conversation", conv.ID).Stringer("agent", agent).Int("step", decision.Step+1).Msg("Offered a conversation")
 	return firstErr(
-		b.DB.Outbox.Enqueue(ctx, key, record.ControlRoomID, t.UserID, event.EventMessage, bot.Notice(text), now),
+		b.queueOwn(ctx, control, t.UserID, origin, event.EventMessage, bot.Notice(text)),
+		button(0, bot.OfferAcceptReaction), button(1, bot.OfferDeclineReaction),
+		b.queueOwn(ctx, control, t.UserID, origin+"|poll", event.EventUnstablePollStart, bot.OfferPoll(fmt.Sprintf("Take conversation %d?", conv.ID))),
 		b.sideNotice(ctx, t, conv, "routed", decision.Explanation+" (offered)"),
 	)
+}
+
+// offerOrigin starts the event-map name of an offer: cc:offer:<conversation>:<agent>:<n>.
+const offerOrigin = "cc:offer:"
+
+// offerAnswer reads an agent's reaction or poll vote on an offer in their control
+// room: the conversation it offered and whether they accept; ok false when the event
+// is not an answer to an offer.
+func (b *Bridge) offerAnswer(ctx context.Context, evt *event.Event) (convID int64, accept, ok bool, err error) {
+	var target id.EventID
+	switch evt.Type {
+	case event.EventReaction:
+		rel := evt.Content.AsReaction().RelatesTo
+		target = rel.EventID
+		if accept, ok = bot.ParseOfferReaction(rel.Key); !ok {
+			return 0, false, false, nil
+		}
+	case event.EventUnstablePollResponse, eventPollResponse:
+		if target, accept, ok = bot.ParseOfferVote(evt.Content.Raw); !ok {
+			return 0, false, false, nil
+		}
+	default:
+		return 0, false, false, nil
+	}
+	origin, err := b.DB.EventMap.Translate(ctx, evt.RoomID, target, evt.RoomID)
+	if err != nil || !strings.HasPrefix(string(origin), offerOrigin) {
+		return 0, false, false, err
+	}
+	idPart, _, _ := strings.Cut(strings.TrimPrefix(string(origin), offerOrigin), ":")
+	convID, err = strconv.ParseInt(idPart, 10, 64)
+	return convID, accept, err == nil, nil
 }
 
 // queueNotice is what a customer was last told about their place in the queue.

@@ -100,8 +100,15 @@ func (b *Bridge) createControlRoom(ctx context.Context, t *Tenant, staff routing
 
 // handleControl takes a staff member's command in their control room.
 func (b *Bridge) handleControl(ctx context.Context, j *job, t *Tenant, staff *database.StaffMember) error {
-	if j.evt.Sender != staff.UserID || j.evt.Type != event.EventMessage {
+	if j.evt.Sender != staff.UserID {
 		return nil
+	}
+	if j.evt.Type != event.EventMessage {
+		convID, accept, ok, err := b.offerAnswer(ctx, j.evt)
+		if err != nil || !ok {
+			return err
+		}
+		return b.handleOfferAnswer(ctx, j, t, staff, accept, convID)
 	}
 	cmd, ok := bot.ParseCommand(j.evt.Content.AsMessage().Body)
 	if !ok {
@@ -112,7 +119,7 @@ func (b *Bridge) handleControl(ctx context.Context, j *job, t *Tenant, staff *da
 	var err error
 	switch cmd.Name {
 	case "accept", "decline":
-		return b.handleOfferAnswer(ctx, j, t, staff, cmd.Name == "accept")
+		return b.handleOfferAnswer(ctx, j, t, staff, cmd.Name == "accept", 0)
 	case "monitor":
 		return b.handleMonitor(ctx, j, t, staff, cmd.Args)
 	case "conversations":

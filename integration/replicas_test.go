@@ -162,11 +162,7 @@ func TestTwoServiceReplicas(t *testing.T) {
 	}
 	checkReplicaAssignments(ctx, t, db)
 	checkBothReplicasAssigned(t, logs)
-	var pendingOut, failedOut int
-	if err := db.QueryRow(ctx, `SELECT COUNT(*) FILTER (WHERE sent_at IS NULL), COUNT(*) FILTER (WHERE last_error IS NOT NULL) FROM outbox`).Scan(&pendingOut, &failedOut); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("outbox at the end: %d unsent, %d with an error", pendingOut, failedOut)
+	logReplicaSideEffects(ctx, t, db, fake)
 	for i, l := range logs {
 		l.mu.Lock()
 		if len(l.problems) > 0 {
@@ -296,7 +292,7 @@ func startReplicaWatcher(ctx context.Context, db *database.Database) *replicaWat
 		defer ticker.Stop()
 		for {
 			w.checks++
-			w.violations = append(w.violations, watchQuery(ctx, db, overCapacityQuery, "agent %s has %d open conversations, capacity 10", replicaCapacity)...)
+			w.violations = append(w.violations, watchQuery(ctx, db, overCapacityQuery, "agent %s has %d open conversations, capacity 10", replicaCapacity-1)...)
 			w.violations = append(w.violations, watchQuery(ctx, db, doubleAgentQuery, "conversation %s has %d current agents")...)
 			select {
 			case <-w.done:
@@ -408,6 +404,41 @@ func checkBothReplicasAssigned(t *testing.T, logs [2]*replicaLog) {
 	}
 }
 
+// logReplicaSideEffects compares, once the outbox is drained, what the homeserver
+// was asked with what the database records, which shows work both replicas did
+// (rooms created twice, invites and state sent twice). Reported, not asserted: the
+// issue is about assignments.
+func logReplicaSideEffects(ctx context.Context, t *testing.T, db *database.Database, fake *fakehs.Server) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	pending, err := db.Outbox.CountPending(ctx)
+	for ; err == nil && pending > 0 && time.Now().Before(deadline); pending, err = db.Outbox.CountPending(ctx) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rooms, invites, states, messages, retried int
+	err = db.QueryRow(ctx, `SELECT
+		(SELECT COUNT(DISTINCT desk_room_id) + COUNT(DISTINCT side_room_id) FROM conversation) +
+		(SELECT COUNT(control_room_id) FROM staff) + (SELECT COUNT(*) FROM tenant_space)`).Scan(&rooms)
+	if err == nil {
+		err = db.QueryRow(ctx, `SELECT
+			COUNT(*) FILTER (WHERE event_type = 'fi.contactcenter.invite'),
+			COUNT(*) FILTER (WHERE event_type = 'fi.contactcenter.state'),
+			COUNT(*) FILTER (WHERE event_type NOT LIKE 'fi.contactcenter.%'),
+			COUNT(*) FILTER (WHERE attempts > 0)
+			FROM outbox`).Scan(&invites, &states, &messages, &retried)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := fake.Counts()
+	t.Logf("outbox: %d rows still pending after the wait, %d needed a retry", pending, retried)
+	t.Logf("homeserver vs database: createRoom %d for %d recorded rooms; invite %d for %d queued invites; state %d for %d queued state events (more come from room set-up); sends %d for %d queued messages",
+		counts["createRoom"], rooms, counts["invite"], invites, counts["state"], states, fake.Sends(), messages)
+}
+
 // replicaLog is one replica's log: it counts "Conversation assigned" by conversation
 // and passes warnings and errors into the test's output (the first ones in full).
 type replicaLog struct {
@@ -435,7 +466,7 @@ func (l *replicaLog) Write(p []byte) (int, error) {
 		l.assigned[line.Conversation]++
 	case line.Level == "warn" || line.Level == "error" || line.Level == "fatal":
 		l.problems[line.Message]++
-		if l.shown < 30 {
+		if l.shown < 5 {
 			l.shown++
 			l.t.Logf("replica %s: %s", l.name, strings.TrimSpace(string(p)))
 		}

@@ -71,8 +71,11 @@ func TestRouting(t *testing.T) {
 		t.Fatal(err)
 	}
 	start(alice, aliceRoom, "all")
-	offerTo(tm.dave, "Routed to Dave: account manager, ready")
-	tm.say(t, tm.dave, acme, "accept", "is yours")
+	// He accepts with the ✅ the service put under the offer.
+	offer := offerTo(tm.dave, "Routed to Dave: account manager, ready")
+	sendContent(t, tm.dave, tm.control[tm.dave.UserID], event.EventReaction, &event.ReactionEventContent{RelatesTo: event.RelatesTo{
+		Type: event.RelAnnotation, EventID: offer.ID, Key: "✅"}})
+	waitEvent(t, tm.dave, tm.control[tm.dave.UserID], "the reaction's answer", bodyIs(acme, "is yours"))
 	first := openConversation(t, d, aliceRoom)
 	joinWhenInvited(t, tm.dave, first.SideRoom)
 	waitEvent(t, tm.dave, first.SideRoom, "the explanation", bodyIs(acme, "Routed to Dave: account manager, ready, idle"))
@@ -92,7 +95,19 @@ func TestRouting(t *testing.T) {
 	waitEvent(t, bob, bobRoom, "his place in the queue", bodyIs(acme, "You are number **1** in the queue"))
 	waitEvent(t, tm.carol, tm.control[tm.carol.UserID], "the lapsed offer", bodyIs(acme, "went to someone else: no answer within 4s"))
 	eventually(t, welcomeTimeout, "Bob's offer to Dave", func() (bool, error) { return offers(tm.dave) == 2, nil })
-	tm.say(t, tm.dave, acme, "accept", "is yours")
+	// He accepts this one by voting in the offer's poll.
+	var poll *event.Event
+	eventually(t, welcomeTimeout, "the second offer's poll", func() (bool, error) {
+		poll = lastMatching(tm.dave, tm.control[tm.dave.UserID], func(evt *event.Event) bool { return evt.Type == event.EventUnstablePollStart })
+		return poll != nil && countMatching(tm.dave, tm.control[tm.dave.UserID], func(evt *event.Event) bool { return evt.Type == event.EventUnstablePollStart }) == 2, nil
+	})
+	sendContent(t, tm.dave, tm.control[tm.dave.UserID], event.EventUnstablePollResponse, map[string]any{
+		"m.relates_to":                     map[string]any{"rel_type": "m.reference", "event_id": poll.ID},
+		"org.matrix.msc3381.poll.response": map[string]any{"answers": []string{"accept"}},
+	})
+	eventually(t, welcomeTimeout, "the vote's answer", func() (bool, error) {
+		return countMatching(tm.dave, tm.control[tm.dave.UserID], bodyIs(acme, "is yours")) == 2, nil
+	})
 
 	// 3. Another anonymous customer: Carol lets a second offer lapse and is set away;
 	// Dave, under his capacity of 3, takes it.
