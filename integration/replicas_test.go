@@ -292,7 +292,7 @@ func startReplicaWatcher(ctx context.Context, db *database.Database) *replicaWat
 		defer ticker.Stop()
 		for {
 			w.checks++
-			w.violations = append(w.violations, watchQuery(ctx, db, overCapacityQuery, "agent %s has %d open conversations, capacity 10", replicaCapacity-1)...)
+			w.violations = append(w.violations, watchQuery(ctx, db, overCapacityQuery, "agent %s has %d open conversations, capacity 10", replicaCapacity)...)
 			w.violations = append(w.violations, watchQuery(ctx, db, doubleAgentQuery, "conversation %s has %d current agents")...)
 			select {
 			case <-w.done:
