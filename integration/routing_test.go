@@ -16,11 +16,13 @@ import (
 	"github.com/contactcenter/contactcenter/testclient/mxclient"
 )
 
-// routingWorkflow: the account manager for 6 s, then anyone; offers wait 4 s; two
-// unanswered offers in a row set an agent away.
+// routingWorkflow: the account manager for 6 s, then an agent of the customer's region
+// for 6 s, then anyone; offers wait 4 s; two unanswered offers in a row set an agent
+// away.
 const routingWorkflow = `
 steps:
   - {account_manager: true, timeout: 6s}
+  - {expression: 'region == task.region', timeout: 6s}
   - {queue: everyone}
 offer_timeout: 4s
 rona_after: 2
@@ -39,6 +41,7 @@ func TestRouting(t *testing.T) {
 			t.Fatal(err)
 		}
 		cfg.Tenants[0].Workflow, cfg.Tenants[0].ConsentWait = &wf, 15*time.Second
+		cfg.Tenants[0].Staff[0].Regions = []string{"lisbon"} // Carol
 	})
 	d := tm.d
 	ctx := context.Background()
@@ -132,7 +135,7 @@ func TestRouting(t *testing.T) {
 	sayIn(t, alice, aliceRoom, acme, "Hello again", "asks to see")
 	start(alice, aliceRoom, "all")
 	eventually(t, welcomeTimeout, "Alice's offer to Carol", func() (bool, error) { return offers(tm.carol) == carolOffers+1, nil })
-	if last := lastMatching(tm.carol, tm.control[tm.carol.UserID], bodyIs(acme, "Reply **accept**")); !strings.Contains(last.Content.AsMessage().Body, "step 2 of 2") {
+	if last := lastMatching(tm.carol, tm.control[tm.carol.UserID], bodyIs(acme, "Reply **accept**")); !strings.Contains(last.Content.AsMessage().Body, "step 3 of 3") {
 		t.Fatalf("Alice's offer to Carol: %s", last.Content.AsMessage().Body)
 	}
 	if waited := time.Since(before); waited < 5*time.Second {
@@ -140,5 +143,28 @@ func TestRouting(t *testing.T) {
 	}
 	if n := offers(tm.dave); n != 3 {
 		t.Fatalf("Dave, away, got offer %d", n)
+	}
+	tm.say(t, tm.carol, acme, "accept", "is yours")
+
+	// 5. Erin, anonymous, shares only her location (a 1️⃣ reaction keeps the prompt
+	// open, so routing waits for it): the region step finds Carol, the one agent of
+	// Lisbon, and says so.
+	erin := newCustomer(t, d, false)
+	erinRoom, err := erin.CreateDM(ctx, acme, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prompt := waitEvent(t, erin, erinRoom, "Erin's prompt", bodyIs(acme, "**contact** —"))
+	sendContent(t, erin, erinRoom, event.EventReaction, &event.ReactionEventContent{RelatesTo: event.RelatesTo{
+		Type: event.RelAnnotation, EventID: prompt.ID, Key: "1\ufe0f\u20e3"}})
+	waitEvent(t, erin, erinRoom, "location granted", bodyIs(acme, "location: shared"))
+	sendContent(t, erin, erinRoom, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgLocation, Body: "Baixa", GeoURI: "geo:38.71,-9.14"})
+	erinConv := openConversation(t, d, erinRoom)
+	checkTask(t, d, erinConv.ID, "Erin's region", func(task routing.Task) bool { return task.Region == "lisbon" })
+	carolOffers = offers(tm.carol)
+	sayIn(t, erin, erinRoom, acme, "1", "browsing: not shared")
+	eventually(t, welcomeTimeout, "Erin's offer to Carol", func() (bool, error) { return offers(tm.carol) == carolOffers+1, nil })
+	if last := lastMatching(tm.carol, tm.control[tm.carol.UserID], bodyIs(acme, "Reply **accept**")); !strings.Contains(last.Content.AsMessage().Body, "step 2 of 3") {
+		t.Fatalf("Erin's offer to Carol: %s", last.Content.AsMessage().Body)
 	}
 }
