@@ -51,6 +51,9 @@ type Bridge struct {
 
 	inbox  *roomRunner
 	outbox *roomRunner
+	// setupLease, with replicas, lets one of them at a time create a tenant's space
+	// and control rooms (nil: one process).
+	setupLease roomLease
 
 	listener net.Listener
 	server   *http.Server

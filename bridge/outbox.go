@@ -2,13 +2,19 @@ package bridge
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
+	"fmt"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/rs/zerolog"
+	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/id"
+
+	"github.com/contactcenter/contactcenter/database"
 )
 
 const (
@@ -35,6 +41,15 @@ func (b *Bridge) startQueues(ctx context.Context) error {
 	if !b.HoldInbox {
 		b.inbox = newRoomRunner("inbox", b.DB.Inbox, roomParallelism, b.drainInbox)
 		runners = append(runners, b.inbox)
+	}
+	// Replicas share one PostgreSQL database: each room's queue is drained by one of
+	// them at a time. SQLite serves one process, which needs no leases.
+	if b.DB.Dialect == dbutil.Postgres {
+		holder := b.instanceID()
+		for _, r := range runners {
+			r.lease = &dbLease{q: b.DB.Leases, queue: r.name, holder: holder, now: b.now}
+		}
+		b.setupLease = &dbLease{q: b.DB.Leases, queue: "setup", holder: holder, now: b.now}
 	}
 	for _, r := range runners {
 		b.wg.Add(1)
@@ -173,4 +188,34 @@ func refused(err error) bool {
 		return code >= 400 && code < 500 && code != http.StatusTooManyRequests
 	}
 	return false
+}
+
+// leaseTTL is how long a replica's lease on a room lasts without renewal: a replica
+// that dies holds its rooms this long.
+const leaseTTL = time.Minute
+
+// dbLease is a roomLease in the database.
+type dbLease struct {
+	q      *database.RoomLeaseQuery
+	queue  string
+	holder string
+	now    func() time.Time
+}
+
+func (l *dbLease) Acquire(ctx context.Context, roomID id.RoomID) (bool, error) {
+	return l.q.Acquire(ctx, l.queue, roomID, l.holder, l.now(), leaseTTL)
+}
+
+func (l *dbLease) Release(ctx context.Context, roomID id.RoomID) {
+	if err := l.q.Release(ctx, l.queue, roomID, l.holder); err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Stringer("room_id", roomID).Msg("Could not release a room's lease; it expires by itself")
+	}
+}
+
+// instanceID names this process among replicas (host, pid and a random part).
+func (b *Bridge) instanceID() string {
+	host, _ := os.Hostname()
+	var random [6]byte
+	_, _ = rand.Read(random[:])
+	return fmt.Sprintf("%s/%d/%x", host, os.Getpid(), random)
 }

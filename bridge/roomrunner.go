@@ -19,15 +19,28 @@ type roomQueue interface {
 // one goroutine per room at a time. work handles the room's rows until it has none due
 // or one fails (that row then blocks its room until its retry time).
 type roomRunner struct {
-	name    string
-	queue   roomQueue
-	work    func(ctx context.Context, roomID id.RoomID)
+	name  string
+	queue roomQueue
+	work  func(ctx context.Context, roomID id.RoomID)
+	// lease, when set, must be held to drain a room: replicas sharing the database
+	// then never drain one room at once (see database.RoomLeaseQuery).
+	lease   roomLease
 	limit   chan struct{}
 	wake    chan struct{}
 	mu      sync.Mutex
 	active  map[id.RoomID]bool
 	running sync.WaitGroup
 }
+
+// roomLease takes, renews and releases the right to drain a room (false: another
+// replica has it).
+type roomLease interface {
+	Acquire(ctx context.Context, roomID id.RoomID) (bool, error)
+	Release(ctx context.Context, roomID id.RoomID)
+}
+
+// leaseRenewal is how often a held lease is renewed while its room is drained.
+const leaseRenewal = 20 * time.Second
 
 // pollInterval is a safety net: wake-ups normally come from Wake.
 const pollInterval = 2 * time.Second
@@ -99,12 +112,43 @@ func (r *roomRunner) startRoom(ctx context.Context, roomID id.RoomID) {
 			r.finishRoom(roomID)
 			return
 		}
-		r.work(ctx, roomID)
+		r.leased(ctx, roomID)
 		<-r.limit
 		r.finishRoom(roomID)
 		// Rows may have arrived for this room while it was running.
 		r.Wake()
 	}()
+}
+
+// leased drains a room while holding its lease, renewing it; without a lease (one
+// process) it just drains.
+func (r *roomRunner) leased(ctx context.Context, roomID id.RoomID) {
+	if r.lease == nil {
+		r.work(ctx, roomID)
+		return
+	}
+	if ok, err := r.lease.Acquire(ctx, roomID); err != nil || !ok {
+		if err != nil && ctx.Err() == nil {
+			zerolog.Ctx(ctx).Warn().Err(err).Stringer("room_id", roomID).Msg("Could not take a room's lease")
+		}
+		return // another replica drains it; the poll comes back later
+	}
+	done := make(chan struct{})
+	go func() {
+		ticker := time.NewTicker(leaseRenewal)
+		defer ticker.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ticker.C:
+				_, _ = r.lease.Acquire(ctx, roomID)
+			}
+		}
+	}()
+	r.work(ctx, roomID)
+	close(done)
+	r.lease.Release(context.WithoutCancel(ctx), roomID)
 }
 
 func (r *roomRunner) finishRoom(roomID id.RoomID) {

@@ -44,24 +44,45 @@ func (b *Bridge) startStaff(ctx context.Context) error {
 func (b *Bridge) ensureControlRooms(ctx context.Context) (done bool) {
 	done = true
 	for _, t := range b.tenants {
-		if err := b.ensureSpace(ctx, t); err != nil {
-			zerolog.Ctx(ctx).Warn().Err(err).Str("tenant", t.ID).Msg("Could not create the tenant's space")
-			done = false
-		}
-		for _, staff := range t.Staff {
-			userID := id.UserID(staff.UserID)
-			log := zerolog.Ctx(ctx).With().Str("tenant", t.ID).Stringer("staff", userID).Logger()
-			record, err := b.DB.Staff.Get(ctx, t.ID, userID)
-			if err == nil && record != nil && record.ControlRoomID != "" {
+		// Replicas: one at a time per tenant, so no room is created twice; the
+		// others find the rooms recorded on their next try.
+		key := id.RoomID("tenant:" + t.ID)
+		if b.setupLease != nil {
+			if ok, err := b.setupLease.Acquire(ctx, key); err != nil || !ok {
+				done = false
 				continue
 			}
-			if err == nil {
-				err = b.createControlRoom(ctx, t, staff)
-			}
-			if err != nil {
-				log.Warn().Err(err).Msg("Could not create a control room; will retry")
-				done = false
-			}
+		}
+		if !b.ensureTenantRooms(ctx, t) {
+			done = false
+		}
+		if b.setupLease != nil {
+			b.setupLease.Release(ctx, key)
+		}
+	}
+	return done
+}
+
+// ensureTenantRooms creates a tenant's missing space and control rooms; it reports
+// whether none is missing any more.
+func (b *Bridge) ensureTenantRooms(ctx context.Context, t *Tenant) (done bool) {
+	done = true
+	if err := b.ensureSpace(ctx, t); err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Str("tenant", t.ID).Msg("Could not create the tenant's space")
+		done = false
+	}
+	for _, staff := range t.Staff {
+		userID := id.UserID(staff.UserID)
+		record, err := b.DB.Staff.Get(ctx, t.ID, userID)
+		if err == nil && record != nil && record.ControlRoomID != "" {
+			continue
+		}
+		if err == nil {
+			err = b.createControlRoom(ctx, t, staff)
+		}
+		if err != nil {
+			zerolog.Ctx(ctx).Warn().Err(err).Str("tenant", t.ID).Stringer("staff", userID).Msg("Could not create a control room; will retry")
+			done = false
 		}
 	}
 	return done

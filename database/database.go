@@ -36,6 +36,8 @@ type Database struct {
 	Prompts      *ConsentPromptQuery
 	// Claims offer and assign conversations atomically (several replicas may route).
 	Claims *ClaimQuery
+	// Leases keep replicas from draining one room's queue at once.
+	Leases *RoomLeaseQuery
 }
 
 // Config selects and tunes the database.
@@ -105,6 +107,7 @@ func New(raw *dbutil.Database) *Database {
 		Devices:      &BusinessDeviceQuery{raw},
 		Prompts:      newConsentPromptQuery(raw),
 		Claims:       newClaimQuery(raw),
+		Leases:       &RoomLeaseQuery{raw},
 	}
 }
 

@@ -122,3 +122,40 @@ func TestEventMap(t *testing.T) {
 		}
 	})
 }
+
+func TestRoomLeases(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db *database.Database) {
+		ctx := context.Background()
+		now := time.Now()
+		room := id.RoomID("!r:x")
+		acquire := func(holder string, at time.Time) bool {
+			t.Helper()
+			ok, err := db.Leases.Acquire(ctx, "inbox", room, holder, at, time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ok
+		}
+		if !acquire("a", now) || !acquire("a", now.Add(time.Second)) {
+			t.Fatal("a could not take or renew a free lease")
+		}
+		if acquire("b", now.Add(2*time.Second)) {
+			t.Fatal("b took a's unexpired lease")
+		}
+		if ok, _ := db.Leases.Acquire(ctx, "outbox", room, "b", now, time.Minute); !ok {
+			t.Fatal("the outbox lease is separate from the inbox one")
+		}
+		if !acquire("b", now.Add(2*time.Minute)) {
+			t.Fatal("b could not take an expired lease")
+		}
+		if err := db.Leases.Release(ctx, "inbox", room, "a"); err != nil {
+			t.Fatal(err)
+		}
+		if acquire("a", now.Add(2*time.Minute)) {
+			t.Fatal("a's release freed b's lease")
+		}
+		if err := db.Leases.Release(ctx, "inbox", room, "b"); err != nil || !acquire("a", now.Add(2*time.Minute)) {
+			t.Fatalf("a could not take a released lease: %v", err)
+		}
+	})
+}
