@@ -278,3 +278,15 @@ func ConsentReceiptLine(category consent.Category, decision consent.Decision) st
 	}
 	return fmt.Sprintf("%s: %s", category, decision)
 }
+
+// IsPromptReaction tells whether a reaction key is one a consent prompt offers (any
+// keycap, ✅, ❌, 📌), whatever the prompt.
+func IsPromptReaction(key string) bool {
+	k := normalizeEmoji(key)
+	for _, c := range keycaps {
+		if k == normalizeEmoji(c) {
+			return true
+		}
+	}
+	return k == normalizeEmoji(ReactionAll) || k == normalizeEmoji(ReactionNone) || k == normalizeEmoji(ReactionRemember)
+}

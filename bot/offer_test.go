@@ -35,3 +35,11 @@ func TestOfferAnswers(t *testing.T) {
 		t.Error("the offer poll has no text fallback")
 	}
 }
+
+func TestIsPromptReaction(t *testing.T) {
+	for key, want := range map[string]bool{"1\ufe0f\u20e3": true, "9\u20e3": true, "✅": true, "❌": true, "📌": true, "👍": false, "1": false, "": false} {
+		if IsPromptReaction(key) != want {
+			t.Errorf("%q: want %v", key, want)
+		}
+	}
+}

@@ -27,6 +27,7 @@ func (b *Bridge) handleOfferAnswer(ctx context.Context, j *job, t *Tenant, staff
 	if conv != nil && convID != 0 && conv.ID != convID {
 		conv = nil // an answer to an older offer, no longer theirs
 	}
+	zerolog.Ctx(ctx).Debug().Int64("answered", convID).Bool("accept", accept).Bool("offered_now", conv != nil).Msg("Offer answer")
 	return j.Commit(ctx, func(ctx context.Context) error {
 		reply := "Nothing is offered to you right now."
 		if conv != nil {

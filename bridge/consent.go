@@ -147,13 +147,17 @@ func (b *Bridge) queueOwn(ctx context.Context, room id.RoomID, sender id.UserID,
 	)
 }
 
-// promptOf finds the consent prompt an event in the customer room points at.
-func (b *Bridge) promptOf(ctx context.Context, room id.RoomID, target id.EventID) (*database.ConsentPrompt, bot.PromptOptions, error) {
+// promptOf finds the consent prompt an event in the customer room points at. early:
+// an event not recorded yet may still be ours (errNotYetKnown, to retry).
+func (b *Bridge) promptOf(ctx context.Context, room id.RoomID, target id.EventID, early bool) (*database.ConsentPrompt, bot.PromptOptions, error) {
 	var opts bot.PromptOptions
 	if target == "" {
 		return nil, opts, nil
 	}
 	origin, err := b.DB.EventMap.Translate(ctx, room, target, room)
+	if err == nil && origin == "" && early {
+		return nil, opts, errNotYetKnown
+	}
 	if err != nil || !strings.HasPrefix(string(origin), "cc:prompt:") {
 		return nil, opts, err
 	}

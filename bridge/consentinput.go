@@ -21,14 +21,15 @@ import (
 // consentInput takes what the customer sends that is for the service rather than the
 // agents: answers to a consent prompt (poll, reaction, text), !privacy, link and
 // visitor codes, and locations shared without consent. It runs in the event's commit;
-// handled means the event is not relayed.
-func (b *Bridge) consentInput(ctx context.Context, t *Tenant, conv *database.Conversation, customer id.UserID, evt *event.Event) (bool, error) {
+// handled means the event is not relayed. early: an answer to an event not recorded
+// yet is retried (errNotYetKnown) rather than taken for something else.
+func (b *Bridge) consentInput(ctx context.Context, t *Tenant, conv *database.Conversation, customer id.UserID, evt *event.Event, early bool) (bool, error) {
 	switch evt.Type {
 	case event.EventUnstablePollResponse, eventPollResponse:
-		return true, b.pollAnswer(ctx, t, conv, customer, evt)
+		return true, b.pollAnswer(ctx, t, conv, customer, evt, early)
 	case event.EventReaction:
 		rel := evt.Content.AsReaction().RelatesTo
-		prompt, opts, err := b.promptOf(ctx, evt.RoomID, rel.EventID)
+		prompt, opts, err := b.promptOf(ctx, evt.RoomID, rel.EventID, early && bot.IsPromptReaction(rel.Key))
 		if err != nil || prompt == nil || prompt.Conversation != conv.ID {
 			return prompt != nil, err
 		}
@@ -75,11 +76,11 @@ func (b *Bridge) consentInput(ctx context.Context, t *Tenant, conv *database.Con
 	return true, b.settleAnswer(ctx, t, conv, customer, prompt, opts, answer, consent.MethodText)
 }
 
-func (b *Bridge) pollAnswer(ctx context.Context, t *Tenant, conv *database.Conversation, customer id.UserID, evt *event.Event) error {
+func (b *Bridge) pollAnswer(ctx context.Context, t *Tenant, conv *database.Conversation, customer id.UserID, evt *event.Event, early bool) error {
 	raw := evt.Content.Raw
 	rel, _ := raw["m.relates_to"].(map[string]any)
 	target, _ := rel["event_id"].(string)
-	prompt, opts, err := b.promptOf(ctx, evt.RoomID, id.EventID(target))
+	prompt, opts, err := b.promptOf(ctx, evt.RoomID, id.EventID(target), early)
 	if err != nil || prompt == nil || prompt.Conversation != conv.ID {
 		return err // a vote on an old conversation's poll, or on no poll of ours
 	}

@@ -174,7 +174,7 @@ func (b *Bridge) handleCustomerEvent(ctx context.Context, j *job, t *Tenant, roo
 			}
 		}
 		// Answers to the service (consent, codes, !privacy) are not for the agents.
-		if handled, err := b.consentInput(ctx, t, conv, room.Customer, evt); handled || err != nil {
+		if handled, err := b.consentInput(ctx, t, conv, room.Customer, evt, j.entry.Attempts < answerRetries); handled || err != nil {
 			return err
 		}
 		return b.queueRelays(ctx, evt, evt.Sender, relays)

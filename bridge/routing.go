@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -153,7 +154,7 @@ func (b *Bridge) offerWaiting(ctx context.Context, t *Tenant) error {
 			return err
 		}
 	}
-	return b.tellQueue(ctx, t, now)
+	return nil
 }
 
 // heldForConsent tells whether a new conversation still waits for the answer to its
@@ -216,13 +217,22 @@ func (b *Bridge) claim(ctx context.Context, t *Tenant, conv *database.Conversati
 	)
 }
 
+// errNotYetKnown: an answer points at an event the service has not recorded yet. A
+// fast client can answer our offer or prompt before the outbox has stored the sent
+// event's ID, so the first tries of such an event are retried (see answerRetries).
+var errNotYetKnown = errors.New("the event answered is not recorded yet")
+
+// answerRetries is how many times an answer to an unknown event is retried before it
+// is taken as an answer to something else (and ignored).
+const answerRetries = 3
+
 // offerOrigin starts the event-map name of an offer: cc:offer:<conversation>:<agent>:<n>.
 const offerOrigin = "cc:offer:"
 
 // offerAnswer reads an agent's reaction or poll vote on an offer in their control
 // room: the conversation it offered and whether they accept; ok false when the event
-// is not an answer to an offer.
-func (b *Bridge) offerAnswer(ctx context.Context, evt *event.Event) (convID int64, accept, ok bool, err error) {
+// is not an answer to an offer. early: the event may still be retried.
+func (b *Bridge) offerAnswer(ctx context.Context, evt *event.Event, early bool) (convID int64, accept, ok bool, err error) {
 	var target id.EventID
 	switch evt.Type {
 	case event.EventReaction:
@@ -239,6 +249,9 @@ func (b *Bridge) offerAnswer(ctx context.Context, evt *event.Event) (convID int6
 		return 0, false, false, nil
 	}
 	origin, err := b.DB.EventMap.Translate(ctx, evt.RoomID, target, evt.RoomID)
+	if err == nil && origin == "" && early {
+		return 0, false, false, errNotYetKnown
+	}
 	if err != nil || !strings.HasPrefix(string(origin), offerOrigin) {
 		return 0, false, false, err
 	}
@@ -259,8 +272,9 @@ const queueNoticeEvery = 30 * time.Second
 
 // tellQueue tells waiting customers their place in the queue and an estimated wait
 // when it changed (at most every queueNoticeEvery), and, once, when they have waited
-// the workflow's max_wait. What was said is kept in memory: after a restart a
-// customer may hear their position once more.
+// the workflow's max_wait. It runs only in the routing loop, on committed data, so
+// positions come from one consistent view. What was said is kept in memory: after a
+// restart a customer may hear their position once more.
 func (b *Bridge) tellQueue(ctx context.Context, t *Tenant, now time.Time) error {
 	// A plain read: the claims' locked read would hide what another replica holds.
 	waiting, err := b.DB.Conversation.Waiting(ctx, t.ID)
@@ -297,9 +311,9 @@ func (b *Bridge) tellQueue(ctx context.Context, t *Tenant, now time.Time) error 
 		}
 		t.queueTold[conv.ID] = told
 	}
-	for id := range t.queueTold {
-		if !seen[id] {
-			delete(t.queueTold, id)
+	for id, told := range t.queueTold {
+		if !seen[id] && now.Sub(told.at) > time.Hour {
+			delete(t.queueTold, id) // served or gone long ago
 		}
 	}
 	return nil

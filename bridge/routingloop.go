@@ -33,7 +33,9 @@ func (b *Bridge) routeLoop(ctx context.Context) {
 			if err := b.expireOffers(ctx, t); err != nil && ctx.Err() == nil {
 				zerolog.Ctx(ctx).Warn().Err(err).Str("tenant", t.ID).Msg("Could not expire offers")
 			}
-			err := b.DB.DoTxn(ctx, nil, func(ctx context.Context) error { return b.offerWaiting(ctx, t) })
+			err := b.DB.DoTxn(ctx, nil, func(ctx context.Context) error {
+				return firstErr(b.offerWaiting(ctx, t), b.tellQueue(ctx, t, b.now()))
+			})
 			if err != nil && ctx.Err() == nil {
 				zerolog.Ctx(ctx).Warn().Err(err).Str("tenant", t.ID).Msg("Could not route waiting conversations")
 			}

@@ -125,7 +125,7 @@ func (b *Bridge) handleControl(ctx context.Context, j *job, t *Tenant, staff *da
 		return nil
 	}
 	if j.evt.Type != event.EventMessage {
-		convID, accept, ok, err := b.offerAnswer(ctx, j.evt)
+		convID, accept, ok, err := b.offerAnswer(ctx, j.evt, j.entry.Attempts < answerRetries)
 		if err != nil || !ok {
 			return err
 		}

@@ -3,7 +3,6 @@ package integration
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -47,27 +46,10 @@ func TestConsentAnonymous(t *testing.T) {
 	mustAPI(t, d, keys["acme"], http.MethodPut, "customers/B-7", map[string]any{"name": "Bob Builder", "tier": "silver"})
 	link := mustAPI(t, d, keys["acme"], http.MethodPost, "linkcodes", map[string]any{"account_id": "B-7"})["code"].(string)
 
-	if err := jsclient.Ensure(ctx); err != nil {
-		t.Fatal(err)
-	}
-	js, err := jsclient.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = js.Close() })
-	acct, err := d.Bed.Customer.Register(ctx, fmt.Sprintf("bob%d", userCounter.Add(1)), "bob-password", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bob := id.UserID(acct.UserID)
-	if _, _, err = js.Login(ctx, d.Bed.Customer.URL, acct.UserID, "bob-password"); err != nil {
-		t.Fatal(err)
-	}
-	roomStr, err := js.CreateDM(ctx, acme.String(), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	room := id.RoomID(roomStr)
+	customer := newJSCustomer(t, d, acme)
+	js, bob, room := customer.js, customer.userID, customer.room
+	roomStr := room.String()
+	var err error
 	jsWait := func(what, contains string) *jsclient.Event {
 		t.Helper()
 		evt, err := js.WaitForMessage(ctx, roomStr, jsclient.MessageFilter{Sender: acme.String(), Contains: contains}, welcomeTimeout)

@@ -19,6 +19,7 @@ import (
 	"github.com/contactcenter/contactcenter/config"
 	"github.com/contactcenter/contactcenter/internal/deploy"
 	"github.com/contactcenter/contactcenter/testbed/pgcluster"
+	"github.com/contactcenter/contactcenter/testclient/jsclient"
 	"github.com/contactcenter/contactcenter/testclient/mxclient"
 )
 
@@ -151,4 +152,38 @@ func conversations(t *testing.T, d *deploy.Deployment, roomID id.RoomID) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// jsCustomer is a customer on matrix-js-sdk (Element's SDK, Rust crypto) on the
+// customer homeserver, with an encrypted DM open with business.
+type jsCustomer struct {
+	js     *jsclient.Client
+	userID id.UserID
+	room   id.RoomID
+}
+
+func newJSCustomer(t *testing.T, d *deploy.Deployment, business id.UserID) *jsCustomer {
+	t.Helper()
+	ctx := context.Background()
+	if err := jsclient.Ensure(ctx); err != nil {
+		t.Fatal(err)
+	}
+	js, err := jsclient.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = js.Close() })
+	name := fmt.Sprintf("jsuser%d", userCounter.Add(1))
+	acct, err := d.Bed.Customer.Register(ctx, name, name+"-password", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err = js.Login(ctx, d.Bed.Customer.URL, acct.UserID, name+"-password"); err != nil {
+		t.Fatal(err)
+	}
+	room, err := js.CreateDM(ctx, business.String(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &jsCustomer{js: js, userID: id.UserID(acct.UserID), room: id.RoomID(room)}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
@@ -17,14 +18,14 @@ import (
 )
 
 // routingWorkflow: the account manager for 6 s, then an agent of the customer's region
-// for 6 s, then anyone; offers wait 4 s; two unanswered offers in a row set an agent
+// for 6 s, then anyone; offers wait 7 s; two unanswered offers in a row set an agent
 // away.
 const routingWorkflow = `
 steps:
   - {account_manager: true, timeout: 6s}
   - {expression: 'region == task.region', timeout: 6s}
   - {queue: everyone}
-offer_timeout: 4s
+offer_timeout: 7s
 rona_after: 2
 `
 
@@ -35,7 +36,7 @@ rona_after: 2
 // in the queue; every decision is explained in the side room.
 func TestRouting(t *testing.T) {
 	keys := map[string]string{}
-	tm := newTeam(t, "postgres", withAPIKeys(keys), func(cfg *config.Config) {
+	tm := newTeam(t, "sqlite", withAPIKeys(keys), func(cfg *config.Config) {
 		var wf routing.Workflow
 		if err := yaml.Unmarshal([]byte(routingWorkflow), &wf); err != nil {
 			t.Fatal(err)
@@ -64,8 +65,15 @@ func TestRouting(t *testing.T) {
 			return bodyIs(acme, "Reply **accept**")(evt) && strings.Contains(evt.Content.AsMessage().Body, want)
 		})
 	}
+	// Offers and routing's notices are counted in the room's history on the server.
 	offers := func(agent *mxclient.Client) int {
-		return countMatching(agent, tm.control[agent.UserID], bodyIs(acme, "Reply **accept**"))
+		return len(serverEvents(t, agent, tm.control[agent.UserID], bodyIs(acme, "Reply **accept**")))
+	}
+	controlSays := func(agent *mxclient.Client, what, text string) {
+		t.Helper()
+		eventually(t, welcomeTimeout, what, func() (bool, error) {
+			return len(serverEvents(t, agent, tm.control[agent.UserID], bodyIs(acme, text))) > 0, nil
+		})
 	}
 
 	// 1. Alice shares everything: her account manager Dave gets the offer, and why.
@@ -95,21 +103,23 @@ func TestRouting(t *testing.T) {
 	}
 	start(bob, bobRoom, "none")
 	offerTo(tm.carol, "queue everyone")
-	waitEvent(t, bob, bobRoom, "his place in the queue", bodyIs(acme, "You are number **1** in the queue"))
-	waitEvent(t, tm.carol, tm.control[tm.carol.UserID], "the lapsed offer", bodyIs(acme, "went to someone else: no answer within 4s"))
-	eventually(t, welcomeTimeout, "Bob's offer to Dave", func() (bool, error) { return offers(tm.dave) == 2, nil })
+	controlSays(tm.carol, "the lapsed offer", "went to someone else: no answer within 7s")
 	// He accepts this one by voting in the offer's poll.
 	var poll *event.Event
-	eventually(t, welcomeTimeout, "the second offer's poll", func() (bool, error) {
-		poll = lastMatching(tm.dave, tm.control[tm.dave.UserID], func(evt *event.Event) bool { return evt.Type == event.EventUnstablePollStart })
-		return poll != nil && countMatching(tm.dave, tm.control[tm.dave.UserID], func(evt *event.Event) bool { return evt.Type == event.EventUnstablePollStart }) == 2, nil
+	eventually(t, welcomeTimeout, "Bob's offer and its poll, to Dave", func() (bool, error) {
+		polls := serverEvents(t, tm.dave, tm.control[tm.dave.UserID], func(evt *event.Event) bool { return evt.Type == event.EventUnstablePollStart })
+		if len(polls) == 2 {
+			poll = polls[1]
+		}
+		return poll != nil, nil
 	})
+	t.Logf("voting in poll %s at %s", poll.ID, time.Now().UTC().Format("15:04:05.000"))
 	sendContent(t, tm.dave, tm.control[tm.dave.UserID], event.EventUnstablePollResponse, map[string]any{
 		"m.relates_to":                     map[string]any{"rel_type": "m.reference", "event_id": poll.ID},
 		"org.matrix.msc3381.poll.response": map[string]any{"answers": []string{"accept"}},
 	})
 	eventually(t, welcomeTimeout, "the vote's answer", func() (bool, error) {
-		return countMatching(tm.dave, tm.control[tm.dave.UserID], bodyIs(acme, "is yours")) == 2, nil
+		return len(serverEvents(t, tm.dave, tm.control[tm.dave.UserID], bodyIs(acme, "is yours"))) == 2, nil
 	})
 
 	// 3. Another anonymous customer: Carol lets a second offer lapse and is set away;
@@ -121,7 +131,7 @@ func TestRouting(t *testing.T) {
 	}
 	start(third, thirdRoom, "none")
 	eventually(t, welcomeTimeout, "the second offer to Carol", func() (bool, error) { return offers(tm.carol) == 2, nil })
-	waitEvent(t, tm.carol, tm.control[tm.carol.UserID], "RONA", bodyIs(acme, "you are now **away**"))
+	controlSays(tm.carol, "RONA", "you are now **away**")
 	eventually(t, welcomeTimeout, "the third offer to Dave", func() (bool, error) { return offers(tm.dave) == 3, nil })
 	tm.say(t, tm.dave, acme, "accept", "is yours")
 
@@ -134,9 +144,13 @@ func TestRouting(t *testing.T) {
 	before := time.Now()
 	sayIn(t, alice, aliceRoom, acme, "Hello again", "asks to see")
 	start(alice, aliceRoom, "all")
+	// While the account manager's step is waited out, she waits, and hears her place.
+	eventually(t, welcomeTimeout, "her place in the queue", func() (bool, error) {
+		return len(serverEvents(t, alice, aliceRoom, bodyIs(acme, "You are number **1** in the queue"))) > 0, nil
+	})
 	eventually(t, welcomeTimeout, "Alice's offer to Carol", func() (bool, error) { return offers(tm.carol) == carolOffers+1, nil })
-	if last := lastMatching(tm.carol, tm.control[tm.carol.UserID], bodyIs(acme, "Reply **accept**")); !strings.Contains(last.Content.AsMessage().Body, "step 3 of 3") {
-		t.Fatalf("Alice's offer to Carol: %s", last.Content.AsMessage().Body)
+	if last := serverEvents(t, tm.carol, tm.control[tm.carol.UserID], bodyIs(acme, "Reply **accept**")); !strings.Contains(last[len(last)-1].Content.AsMessage().Body, "step 3 of 3") {
+		t.Fatalf("Alice's offer to Carol: %s", last[len(last)-1].Content.AsMessage().Body)
 	}
 	if waited := time.Since(before); waited < 5*time.Second {
 		t.Fatalf("the account manager's step was not waited out (%s)", waited)
@@ -164,7 +178,26 @@ func TestRouting(t *testing.T) {
 	carolOffers = offers(tm.carol)
 	sayIn(t, erin, erinRoom, acme, "1", "browsing: not shared")
 	eventually(t, welcomeTimeout, "Erin's offer to Carol", func() (bool, error) { return offers(tm.carol) == carolOffers+1, nil })
-	if last := lastMatching(tm.carol, tm.control[tm.carol.UserID], bodyIs(acme, "Reply **accept**")); !strings.Contains(last.Content.AsMessage().Body, "step 2 of 3") {
-		t.Fatalf("Erin's offer to Carol: %s", last.Content.AsMessage().Body)
+	if last := serverEvents(t, tm.carol, tm.control[tm.carol.UserID], bodyIs(acme, "Reply **accept**")); !strings.Contains(last[len(last)-1].Content.AsMessage().Body, "step 2 of 3") {
+		t.Fatalf("Erin's offer to Carol: %s", last[len(last)-1].Content.AsMessage().Body)
 	}
+}
+
+// serverEvents are the events of a room that match, oldest first, as the homeserver
+// serves them (/messages), not as the client's sync has delivered them so far.
+func serverEvents(t *testing.T, c *mxclient.Client, roomID id.RoomID, match func(*event.Event) bool) []*event.Event {
+	t.Helper()
+	resp, err := c.Messages(context.Background(), roomID, "", "", mautrix.DirectionBackward, nil, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*event.Event
+	for i := len(resp.Chunk) - 1; i >= 0; i-- {
+		evt := resp.Chunk[i]
+		_ = evt.Content.ParseRaw(evt.Type)
+		if match(evt) {
+			out = append(out, evt)
+		}
+	}
+	return out
 }

@@ -28,27 +28,10 @@ func TestConversationVariants(t *testing.T) {
 	tm.say(t, tm.carol, acme, "!ready", "You are now **ready**")
 	tm.say(t, tm.dave, acme, "!ready", "You are now **ready**")
 
-	if err := jsclient.Ensure(ctx); err != nil {
-		t.Fatal(err)
-	}
-	js, err := jsclient.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = js.Close() })
-	acct, err := d.Bed.Customer.Register(ctx, fmt.Sprintf("bob%d", userCounter.Add(1)), "bob-password", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bob := id.UserID(acct.UserID)
-	if _, _, err = js.Login(ctx, d.Bed.Customer.URL, acct.UserID, "bob-password"); err != nil {
-		t.Fatal(err)
-	}
-	roomStr, err := js.CreateDM(ctx, acme.String(), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	room := id.RoomID(roomStr)
+	customer := newJSCustomer(t, d, acme)
+	js, bob, room := customer.js, customer.userID, customer.room
+	roomStr := room.String()
+	var err error
 	jsWait := func(what string, f jsclient.MessageFilter) *jsclient.Event {
 		t.Helper()
 		evt, err := js.WaitForMessage(ctx, roomStr, f, welcomeTimeout)

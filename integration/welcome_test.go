@@ -2,7 +2,6 @@ package integration
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -59,25 +58,8 @@ func welcomeWithMautrix(t *testing.T, d *deploy.Deployment, encrypted bool) {
 
 func welcomeWithJSSDK(t *testing.T, d *deploy.Deployment) {
 	ctx := context.Background()
-	if err := jsclient.Ensure(ctx); err != nil {
-		t.Fatal(err)
-	}
-	js, err := jsclient.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = js.Close() })
-	acct, err := d.Bed.Customer.Register(ctx, fmt.Sprintf("jsuser%d", userCounter.Add(1)), "js-password", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err = js.Login(ctx, d.Bed.Customer.URL, acct.UserID, "js-password"); err != nil {
-		t.Fatal(err)
-	}
-	roomID, err := js.CreateDM(ctx, businessUser(d).String(), true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	customer := newJSCustomer(t, d, businessUser(d))
+	js, roomID := customer.js, customer.room.String()
 	welcome, err := js.WaitForMessage(ctx, roomID, jsclient.MessageFilter{Sender: businessUser(d).String(), Contains: "ACME Support"}, welcomeTimeout)
 	if err != nil {
 		t.Fatal(err)

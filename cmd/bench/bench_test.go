@@ -83,10 +83,12 @@ func TestMemorySmoke(t *testing.T) {
 		t.Fatalf("implausible reading %+v", m)
 	}
 	// Per conversation: two rooms; sends: the customer room's start (welcome, consent
-	// poll and text, 6 reaction buttons, place in the queue), the side room's
+	// poll and text, 6 reaction buttons; the place in the queue comes with the routing
+	// loop, within a second, so it may or may not be counted yet), the side room's
 	// introduction and context card, the relayed message twice; state: the rooms'
 	// place in the space and the card's pin.
-	if got := m.HomeserverCalls; got["createRoom"] != 2*opts.Conversations || got["send"] != 14*opts.Conversations || got["state"] != 3*opts.Conversations {
+	sends := m.HomeserverCalls["send"]
+	if got := m.HomeserverCalls; got["createRoom"] != 2*opts.Conversations || sends < 13*opts.Conversations || sends > 14*opts.Conversations || got["state"] != 3*opts.Conversations {
 		t.Errorf("homeserver calls %v for %d conversations", got, opts.Conversations)
 	}
 	printTable(io.Discard, &results{MemorySize: &opts, Memory: all})
