@@ -54,6 +54,8 @@ type Bridge struct {
 	// setupLease, with replicas, lets one of them at a time create a tenant's space
 	// and control rooms (nil: one process).
 	setupLease roomLease
+	// holder names this replica in leases ("" with one process).
+	holder string
 
 	listener net.Listener
 	server   *http.Server

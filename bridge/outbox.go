@@ -46,6 +46,7 @@ func (b *Bridge) startQueues(ctx context.Context) error {
 	// them at a time. SQLite serves one process, which needs no leases.
 	if b.DB.Dialect == dbutil.Postgres {
 		holder := b.instanceID()
+		b.holder = holder
 		for _, r := range runners {
 			r.lease = &dbLease{q: b.DB.Leases, queue: r.name, holder: holder, now: b.now}
 		}

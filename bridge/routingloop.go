@@ -8,6 +8,7 @@ import (
 
 	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
 
 	"github.com/contactcenter/contactcenter/bot"
 	"github.com/contactcenter/contactcenter/database"
@@ -34,7 +35,10 @@ func (b *Bridge) routeLoop(ctx context.Context) {
 				zerolog.Ctx(ctx).Warn().Err(err).Str("tenant", t.ID).Msg("Could not expire offers")
 			}
 			err := b.DB.DoTxn(ctx, nil, func(ctx context.Context) error {
-				return firstErr(b.offerWaiting(ctx, t), b.tellQueue(ctx, t, b.now()))
+				if err := b.offerWaiting(ctx, t); err != nil || !b.tellsQueue(ctx, t) {
+					return err
+				}
+				return b.tellQueue(ctx, t, b.now())
 			})
 			if err != nil && ctx.Err() == nil {
 				zerolog.Ctx(ctx).Warn().Err(err).Str("tenant", t.ID).Msg("Could not route waiting conversations")
@@ -102,4 +106,15 @@ func (b *Bridge) expireOffer(ctx context.Context, t *Tenant, conv *database.Conv
 		b.DB.Outbox.Enqueue(ctx, key, record.ControlRoomID, t.UserID, event.EventMessage, bot.Notice(text), now),
 		b.sideNotice(ctx, t, conv, "offer-expired", fmt.Sprintf("%s did not answer the offer within %s; routing goes on.", t.staffName(agent), wf.OfferTimeout)),
 	)
+}
+
+// tellsQueue tells whether this replica speaks to waiting customers about their place:
+// the one holding the tenant's "queue" lease (renewed every tick), so that with
+// replicas a customer hears it once. One process always does.
+func (b *Bridge) tellsQueue(ctx context.Context, t *Tenant) bool {
+	if b.setupLease == nil {
+		return true
+	}
+	ok, err := b.DB.Leases.Acquire(ctx, "queue", id.RoomID("tenant:"+t.ID), b.holder, b.now(), leaseTTL)
+	return err == nil && ok
 }
