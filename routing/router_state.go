@@ -11,13 +11,11 @@ func (r *Router) SetStatus(userID string, st Status, now time.Time) error {
 	if _, err := ParseStatus(string(st)); err != nil {
 		return err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.advance(now)
-	a, err := r.agent(userID)
+	a, unlock, err := r.lockAgent(userID, now)
 	if err != nil {
 		return err
 	}
+	defer unlock()
 	r.setStatus(a, st)
 	return nil
 }
@@ -44,26 +42,22 @@ func (r *Router) SetLoad(userID string, load int, now time.Time) error {
 	if load < 0 {
 		return fmt.Errorf("routing: load %d must not be negative", load)
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.advance(now)
-	a, err := r.agent(userID)
+	a, unlock, err := r.lockAgent(userID, now)
 	if err != nil {
 		return err
 	}
+	defer unlock()
 	r.change(a, func() { a.load = load })
 	return nil
 }
 
 // Assigned records that an agent took a conversation (directly or by accepting).
 func (r *Router) Assigned(userID string, now time.Time) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.advance(now)
-	a, err := r.agent(userID)
+	a, unlock, err := r.lockAgent(userID, now)
 	if err != nil {
 		return err
 	}
+	defer unlock()
 	r.assigned(a, now)
 	return nil
 }
@@ -80,13 +74,11 @@ func (a *agentState) assign(now time.Time) {
 // Released records that a conversation of the agent ended. With a wrap-up time they
 // are offered nothing until it has passed; their idle time starts then.
 func (r *Router) Released(userID string, now time.Time) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.advance(now)
-	a, err := r.agent(userID)
+	a, unlock, err := r.lockAgent(userID, now)
 	if err != nil {
 		return err
 	}
+	defer unlock()
 	r.change(a, func() {
 		if a.load > 0 {
 			a.load--
@@ -104,13 +96,11 @@ func (r *Router) Released(userID string, now time.Time) error {
 // OfferMade records an offer to an agent: until it is answered or times out they
 // are offered nothing else.
 func (r *Router) OfferMade(userID, taskID string, now time.Time) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.advance(now)
-	a, err := r.agent(userID)
+	a, unlock, err := r.lockAgent(userID, now)
 	if err != nil {
 		return err
 	}
+	defer unlock()
 	if a.offered {
 		return fmt.Errorf("routing: %s already holds an offer for %s", userID, a.offeredTask)
 	}
@@ -122,13 +112,11 @@ func (r *Router) OfferMade(userID, taskID string, now time.Time) error {
 // the agent from it. Either way the agent answered, so their count of unanswered
 // offers starts again.
 func (r *Router) OfferAnswered(userID, taskID string, accepted bool, now time.Time) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.advance(now)
-	a, err := r.agent(userID)
+	a, unlock, err := r.lockAgent(userID, now)
 	if err != nil {
 		return err
 	}
+	defer unlock()
 	if err := a.holds(taskID); err != nil {
 		return err
 	}
@@ -156,13 +144,11 @@ func (a *agentState) holds(taskID string) error {
 // the router sets them Away and returns true: the caller then records the status
 // and tells the agent.
 func (r *Router) OfferTimedOut(userID, taskID string, now time.Time) (setAway bool, err error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.advance(now)
-	a, err := r.agent(userID)
+	a, unlock, err := r.lockAgent(userID, now)
 	if err != nil {
 		return false, err
 	}
+	defer unlock()
 	if err := a.holds(taskID); err != nil {
 		return false, err
 	}
@@ -212,15 +198,25 @@ func (r *Router) Forget(taskID string) {
 // database's (taskID "" for none): after a restart, or when another replica made or
 // settled the offer. Unlike the answers above it counts and excludes nothing.
 func (r *Router) SyncOffer(userID, taskID string, now time.Time) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.advance(now)
-	a, err := r.agent(userID)
+	a, unlock, err := r.lockAgent(userID, now)
 	if err != nil {
 		return err
 	}
+	defer unlock()
 	if a.offeredTask != taskID || a.offered != (taskID != "") {
 		r.change(a, func() { a.offered, a.offeredTask = taskID != "", taskID })
 	}
 	return nil
+}
+
+// lockAgent takes the router's lock, brings its clock to now and finds the agent; the
+// caller defers unlock. On error the lock is already released.
+func (r *Router) lockAgent(userID string, now time.Time) (a *agentState, unlock func(), err error) {
+	r.mu.Lock()
+	r.advance(now)
+	if a, err = r.agent(userID); err != nil {
+		r.mu.Unlock()
+		return nil, nil, err
+	}
+	return a, r.mu.Unlock, nil
 }
