@@ -50,7 +50,7 @@ func (b *Bridge) handleOfferAnswer(ctx context.Context, j *job, t *Tenant, staff
 					conv.ID, b.nameInConversation(ctx, t, conv))
 			}
 		} else if conv != nil {
-			if _, err := b.DB.Conversation.Unoffer(ctx, conv.ID); err != nil {
+			if _, err := b.DB.Conversation.Unoffer(ctx, conv.ID, staff.UserID); err != nil {
 				return err
 			}
 			if err := b.DB.Participants.Add(ctx, conv.ID, staff.UserID, database.RoleDeclined, b.now()); err != nil {

@@ -32,11 +32,7 @@ func (b *Bridge) updateCard(ctx context.Context, t *Tenant, conv *database.Conve
 	if err = b.storeTask(ctx, t, conv, t.taskFromView(view)); err != nil {
 		return err
 	}
-	state, err := b.Consent.State(ctx, s, conv.ID)
-	if err != nil {
-		return err
-	}
-	card := bot.Notice(t.renderCard(conv, customer, view, state))
+	card := bot.Notice(t.renderCard(conv, customer, view))
 	origin := fmt.Sprintf("cc:card:%d", conv.ID)
 	exists, err := b.DB.EventMap.Has(ctx, conv.SideRoom, id.EventID(origin))
 	if err != nil {
@@ -59,7 +55,8 @@ func (b *Bridge) updateCard(ctx context.Context, t *Tenant, conv *database.Conve
 
 // renderCard is the card's Markdown. Categories not granted say so; nothing of them
 // is shown (the view does not even hold it).
-func (t *Tenant) renderCard(conv *database.Conversation, customer id.UserID, view *consent.View, state map[consent.Category]consent.Decision) string {
+func (t *Tenant) renderCard(conv *database.Conversation, customer id.UserID, view *consent.View) string {
+	state := view.Decisions
 	var b strings.Builder
 	name := t.customerName(customer)
 	if view.Identity != nil && view.Identity.Name != "" {

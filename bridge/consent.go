@@ -23,6 +23,14 @@ import (
 // unstable one.
 var eventPollResponse = event.Type{Type: "m.poll.response", Class: event.MessageEventType}
 
+// promptOriginPrefix starts a prompt's name in the event map: the n-th prompt of a
+// conversation is promptOrigin(conversation, n).
+const promptOriginPrefix = "cc:prompt:"
+
+func promptOrigin(conversation int64, n int) string {
+	return fmt.Sprintf("%s%d:%d", promptOriginPrefix, conversation, n)
+}
+
 // textPromptSuffix names a prompt's text notice after its poll's name.
 const textPromptSuffix = "|text"
 
@@ -114,7 +122,7 @@ func (b *Bridge) askConsent(ctx context.Context, t *Tenant, conv *database.Conve
 	if err != nil {
 		return err
 	}
-	origin := fmt.Sprintf("cc:prompt:%d:%d", conv.ID, n+1)
+	origin := promptOrigin(conv.ID, n+1)
 	options, err := json.Marshal(prompt.Options)
 	if err != nil {
 		return err
@@ -158,7 +166,7 @@ func (b *Bridge) promptOf(ctx context.Context, room id.RoomID, target id.EventID
 	if err == nil && origin == "" && early {
 		return nil, opts, errNotYetKnown
 	}
-	if err != nil || !strings.HasPrefix(string(origin), "cc:prompt:") {
+	if err != nil || !strings.HasPrefix(string(origin), promptOriginPrefix) {
 		return nil, opts, err
 	}
 	prompt, err := b.DB.Prompts.ByOrigin(ctx, strings.TrimSuffix(string(origin), textPromptSuffix))

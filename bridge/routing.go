@@ -89,15 +89,9 @@ func (b *Bridge) syncRouter(ctx context.Context, t *Tenant) error {
 	if err != nil {
 		return err
 	}
-	offered, err := b.DB.Claims.Expired(ctx, b.now().Add(time.Hour)) // every offer still open
+	offers, err := b.DB.Conversation.OpenOffers(ctx, t.ID)
 	if err != nil {
 		return err
-	}
-	offers := map[id.UserID]string{}
-	for _, c := range offered {
-		if c.TenantID == t.ID {
-			offers[c.OfferedTo] = strconv.FormatInt(c.ID, 10)
-		}
 	}
 	now := b.now()
 	for _, s := range t.Staff {
@@ -109,8 +103,12 @@ func (b *Bridge) syncRouter(ctx context.Context, t *Tenant) error {
 		if !ok {
 			st = routing.Offline // no control room yet: cannot be offered anything
 		}
+		offer := ""
+		if convID, ok := offers[u]; ok {
+			offer = strconv.FormatInt(convID, 10)
+		}
 		if err = firstErr(t.router.SetStatus(s.UserID, st, now), t.router.SetLoad(s.UserID, load[u], now),
-			t.router.SyncOffer(s.UserID, offers[u], now)); err != nil {
+			t.router.SyncOffer(s.UserID, offer, now)); err != nil {
 			return err
 		}
 	}
@@ -129,6 +127,10 @@ func (b *Bridge) offerWaiting(ctx context.Context, t *Tenant) error {
 	if err != nil {
 		return err
 	}
+	declined, err := b.DB.Participants.Declined(ctx, t.ID)
+	if err != nil {
+		return err
+	}
 	now := b.now()
 	for _, conv := range waiting {
 		if held, err := b.heldForConsent(ctx, t, conv, now); err != nil || held {
@@ -138,11 +140,7 @@ func (b *Bridge) offerWaiting(ctx context.Context, t *Tenant) error {
 			continue
 		}
 		task := taskOf(conv)
-		declined, err := b.DB.Participants.Declined(ctx, conv.ID)
-		if err != nil {
-			return err
-		}
-		for u := range declined {
+		for _, u := range declined[conv.ID] {
 			_ = t.router.Exclude(task.ID, u.String()) // not an agent any more: nothing to exclude
 		}
 		step, _ := t.router.StepFor(task, now.Sub(conv.OpenedAt))
@@ -164,7 +162,7 @@ func (b *Bridge) heldForConsent(ctx context.Context, t *Tenant, conv *database.C
 		return false, nil
 	}
 	prompt, err := b.DB.Prompts.Open(ctx, conv.ID)
-	return prompt != nil && prompt.Origin == fmt.Sprintf("cc:prompt:%d:1", conv.ID), err
+	return prompt != nil && prompt.Origin == promptOrigin(conv.ID, 1), err
 }
 
 // claim offers the conversation to the chosen agent, or assigns it when the workflow

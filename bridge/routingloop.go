@@ -30,10 +30,10 @@ func (b *Bridge) routeLoop(ctx context.Context) {
 	ticker := time.NewTicker(routingTick)
 	defer ticker.Stop()
 	for {
+		if err := b.expireOffers(ctx); err != nil && ctx.Err() == nil {
+			zerolog.Ctx(ctx).Warn().Err(err).Msg("Could not expire offers")
+		}
 		for _, t := range b.tenants {
-			if err := b.expireOffers(ctx, t); err != nil && ctx.Err() == nil {
-				zerolog.Ctx(ctx).Warn().Err(err).Str("tenant", t.ID).Msg("Could not expire offers")
-			}
 			err := b.DB.DoTxn(ctx, nil, func(ctx context.Context) error {
 				if err := b.offerWaiting(ctx, t); err != nil || !b.tellsQueue(ctx, t) {
 					return err
@@ -53,21 +53,31 @@ func (b *Bridge) routeLoop(ctx context.Context) {
 	}
 }
 
-// expireOffers takes back offers left unanswered for the workflow's offer timeout:
+// expireOffers takes back offers left unanswered for their tenant's offer timeout:
 // the agent is told and passed over for that conversation, and after rona_after such
-// offers in a row they are set away ("redirect on no answer").
-func (b *Bridge) expireOffers(ctx context.Context, t *Tenant) error {
-	wf := t.router.Workflow()
-	expired, err := b.DB.Claims.Expired(ctx, b.now().Add(-wf.OfferTimeout))
+// offers in a row they are set away ("redirect on no answer"). One query finds the
+// lapsed offers of every tenant.
+func (b *Bridge) expireOffers(ctx context.Context) error {
+	shortest := time.Duration(0)
+	for _, t := range b.tenants {
+		if timeout := t.router.Workflow().OfferTimeout; shortest == 0 || timeout < shortest {
+			shortest = timeout
+		}
+	}
+	expired, err := b.DB.Claims.Expired(ctx, b.now().Add(-shortest))
 	if err != nil {
 		return err
 	}
 	for _, conv := range expired {
-		if conv.TenantID != t.ID {
+		t := b.TenantByID(conv.TenantID)
+		if t == nil {
 			continue
 		}
-		err := b.DB.DoTxn(ctx, nil, func(ctx context.Context) error { return b.expireOffer(ctx, t, conv, wf) })
-		if err != nil {
+		wf := t.router.Workflow()
+		if b.now().Sub(conv.OfferedAt) < wf.OfferTimeout {
+			continue // this tenant waits longer
+		}
+		if err = b.DB.DoTxn(ctx, nil, func(ctx context.Context) error { return b.expireOffer(ctx, t, conv, wf) }); err != nil {
 			return err
 		}
 	}
@@ -94,7 +104,7 @@ func (b *Bridge) expireOffer(ctx context.Context, t *Tenant, conv *database.Conv
 		return err
 	}
 	text := fmt.Sprintf("Conversation **%d** went to someone else: no answer within %s.", conv.ID, wf.OfferTimeout)
-	if missed >= wf.RONAAfter {
+	if wf.SetsAway(missed) {
 		text += fmt.Sprintf(" That is %d offers in a row, so you are now **away**. Send **!ready** when you are back.", missed)
 		if err = firstErr(b.DB.Staff.SetStatus(ctx, t.ID, agent, routing.Away, now), b.DB.Claims.ResetMissed(ctx, t.ID, agent)); err != nil {
 			return err

@@ -170,7 +170,8 @@ func (b *Bridge) handleControl(ctx context.Context, j *job, t *Tenant, staff *da
 			return err
 		}
 		if newStatus == routing.Ready {
-			return b.offerWaiting(ctx, t)
+			// Back at work: lapsed offers from before count no more towards RONA.
+			return firstErr(b.DB.Claims.ResetMissed(ctx, t.ID, staff.UserID), b.offerWaiting(ctx, t))
 		}
 		return nil
 	})

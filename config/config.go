@@ -4,7 +4,6 @@ package config
 
 import (
 	"bytes"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/contactcenter/contactcenter"
 	"github.com/contactcenter/contactcenter/consent"
+	"github.com/contactcenter/contactcenter/contextapi"
 	"github.com/contactcenter/contactcenter/contextmap"
 	"github.com/contactcenter/contactcenter/routing"
 )
@@ -150,15 +150,11 @@ func (t *Tenant) PromptTimeout() time.Duration {
 	return DefaultConsentTimeout
 }
 
-var apiKeyHashRe = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
-
-// APIKeyHashes decodes the tenant's API key hashes (validated already).
+// APIKeyHashes decodes the tenant's API key hashes (Validate reports bad ones).
 func (t *Tenant) APIKeyHashes() [][32]byte {
 	var out [][32]byte
 	for _, k := range t.APIKeys {
-		var h [32]byte
-		if raw, err := hex.DecodeString(strings.TrimPrefix(k, "sha256:")); err == nil && len(raw) == 32 {
-			copy(h[:], raw)
+		if h, err := contextapi.ParseKeyHash(k); err == nil {
 			out = append(out, h)
 		}
 	}
@@ -310,8 +306,8 @@ func (c *Config) validateTenants() (errs []error) {
 			errs = append(errs, fmt.Errorf("%s.consent_timeout %s is too short to answer; use 5s or more", where, t.ConsentTimeout))
 		}
 		for j, k := range t.APIKeys {
-			if !apiKeyHashRe.MatchString(k) {
-				errs = append(errs, fmt.Errorf("%s.api_keys[%d] must be \"sha256:\" and 64 lowercase hex digits (the hash of the key, never the key)", where, j))
+			if _, err := contextapi.ParseKeyHash(k); err != nil {
+				errs = append(errs, fmt.Errorf("%s.api_keys[%d]: %w (write the hash of the key, never the key)", where, j, err))
 			}
 		}
 		if err := contextmap.ValidateRegions(t.Regions); err != nil {

@@ -20,6 +20,9 @@ type Access struct {
 type View struct {
 	// Granted lists the categories granted in the conversation.
 	Granted map[Category]bool
+	// Decisions is the conversation's consent state for every category decided there,
+	// as the read saw it.
+	Decisions map[Category]Decision
 	// Identity: who the customer is (identity granted and the customer is linked).
 	Identity *IdentityView
 	// Account: their account record (account granted and linked).
@@ -71,6 +74,7 @@ func (l *Ledger) Read(ctx context.Context, a Access, categories ...Category) (*V
 		if err != nil {
 			return err
 		}
+		view.Decisions = state
 		now := l.now()
 		var accountID string
 		for _, c := range categories {

@@ -2,6 +2,7 @@ package consent_test
 
 import (
 	"errors"
+	"maps"
 	"testing"
 	"time"
 
@@ -89,6 +90,9 @@ func TestAccessLogMatchesGrants(t *testing.T) {
 			must[[]consent.Record](t)(l.Decide(ctx, alice, 1, consent.MethodText, purposes, []consent.Change{{Category: c, Grant: i%3 != 0}}, false))
 			state := must[map[consent.Category]consent.Decision](t)(l.State(ctx, alice, 1))
 			view := must[*consent.View](t)(l.Read(ctx, access, contextCategories...))
+			if !maps.Equal(view.Decisions, state) {
+				t.Fatalf("the view's decisions %v, the state %v", view.Decisions, state)
+			}
 			for _, c := range contextCategories {
 				want = append(want, state[c] == consent.Given)
 				if visible(view)[c] && state[c] != consent.Given {

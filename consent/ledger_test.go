@@ -3,26 +3,20 @@ package consent_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	_ "github.com/lib/pq"
-	"github.com/rs/zerolog"
 	_ "modernc.org/sqlite"
 
 	"github.com/contactcenter/contactcenter/consent"
-	"github.com/contactcenter/contactcenter/database"
+	"github.com/contactcenter/contactcenter/internal/dbtest"
 	"github.com/contactcenter/contactcenter/testbed/pgcluster"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgcluster.Main(m)) }
-
-var dbCount atomic.Int64
 
 // eachDatabase runs a test on a fresh SQLite database and, unless -short, on a fresh
 // PostgreSQL database, opened as the service opens them.
@@ -33,26 +27,8 @@ func eachDatabase(t *testing.T, fn func(t testing.TB, l *consent.Ledger)) {
 
 func openLedger(t testing.TB, dbType string) *consent.Ledger {
 	t.Helper()
-	cfg := database.Config{Type: dbType, URI: filepath.Join(t.TempDir(), "cc.db")}
-	if dbType == "postgres" {
-		if testing.Short() {
-			t.Skip("needs PostgreSQL")
-		}
-		cluster, _, err := pgcluster.Shared(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if cfg.URI, err = cluster.CreateDatabase(context.Background(), fmt.Sprintf("consent_%d_%d", os.Getpid(), dbCount.Add(1))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db, err := database.Open(cfg, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	l := consent.NewLedger(db.Database)
-	if err = l.Upgrade(context.Background()); err != nil {
+	l := consent.NewLedger(dbtest.Open(t, dbType).Database)
+	if err := l.Upgrade(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	return l

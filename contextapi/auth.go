@@ -38,14 +38,26 @@ func HashKey(key string) [32]byte {
 	return sha256.Sum256([]byte(key))
 }
 
-// ParseKeyHash reads a key hash written as 64 hex digits, as configuration files hold
-// it (hex.EncodeToString of HashKey's result).
+// keyHashPrefix names the hash in configuration files: "sha256:<64 hex digits>".
+const keyHashPrefix = "sha256:"
+
+// KeyHashConfig is how a configuration file holds a key: its hash, never the key.
+func KeyHashConfig(key string) string {
+	hash := HashKey(key)
+	return keyHashPrefix + hex.EncodeToString(hash[:])
+}
+
+// ParseKeyHash reads a key hash as KeyHashConfig writes it.
 func ParseKeyHash(s string) ([32]byte, error) {
 	var hash [32]byte
-	if len(s) != 2*len(hash) {
-		return hash, fmt.Errorf("key hash must be %d hex digits, got %d characters", 2*len(hash), len(s))
+	digits, ok := strings.CutPrefix(s, keyHashPrefix)
+	if !ok {
+		return hash, fmt.Errorf("key hash must start with %q", keyHashPrefix)
 	}
-	if _, err := hex.Decode(hash[:], []byte(s)); err != nil {
+	if len(digits) != 2*len(hash) {
+		return hash, fmt.Errorf("key hash must be %d hex digits, got %d characters", 2*len(hash), len(digits))
+	}
+	if _, err := hex.Decode(hash[:], []byte(digits)); err != nil {
 		return hash, fmt.Errorf("key hash is not hex: %w", err)
 	}
 	return hash, nil

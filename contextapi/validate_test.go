@@ -124,14 +124,17 @@ func TestKeys(t *testing.T) {
 	if HashKey(key) != sum {
 		t.Error("HashKey is not SHA-256")
 	}
-	hash, err := ParseKeyHash(hex.EncodeToString(sum[:]))
-	if err != nil || hash != sum {
-		t.Errorf("ParseKeyHash(hex) = %x, %v", hash, err)
+	if KeyHashConfig(key) != "sha256:"+hex.EncodeToString(sum[:]) {
+		t.Errorf("KeyHashConfig = %s", KeyHashConfig(key))
 	}
-	if hash, err := ParseKeyHash(strings.ToUpper(hex.EncodeToString(sum[:]))); err != nil || hash != sum {
+	hash, err := ParseKeyHash(KeyHashConfig(key))
+	if err != nil || hash != sum {
+		t.Errorf("ParseKeyHash(KeyHashConfig) = %x, %v", hash, err)
+	}
+	if hash, err := ParseKeyHash("sha256:" + strings.ToUpper(hex.EncodeToString(sum[:]))); err != nil || hash != sum {
 		t.Errorf("ParseKeyHash(HEX) = %x, %v", hash, err)
 	}
-	for _, bad := range []string{"", "abc", strings.Repeat("g", 64), hex.EncodeToString(sum[:]) + "00"} {
+	for _, bad := range []string{"", "abc", "sha256:" + strings.Repeat("g", 64), KeyHashConfig(key) + "00", hex.EncodeToString(sum[:])} {
 		if _, err := ParseKeyHash(bad); err == nil {
 			t.Errorf("ParseKeyHash(%q) accepted", bad)
 		}

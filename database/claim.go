@@ -51,7 +51,6 @@ const (
 	claimWaitingQuery     = `
 		SELECT ` + conversationColumns + ` FROM conversation WHERE tenant_id = $1 AND status = 'new'
 		ORDER BY priority DESC, opened_at, id LIMIT $2`
-	claimSetPriorityQuery = `UPDATE conversation SET priority = $2 WHERE id = $1`
 )
 
 // ClaimQuery offers and assigns conversations atomically. Each method is one
@@ -234,15 +233,6 @@ func (q *ClaimQuery) Waiting(ctx context.Context, tenantID string, limit int) ([
 		return nil, fmt.Errorf("waiting conversations of %q: limit %d must be positive", tenantID, limit)
 	}
 	return q.conversations.QueryMany(ctx, claimWaitingQuery+q.skipLocked, tenantID, limit)
-}
-
-// SetPriority changes a conversation's place in the queue (higher first).
-func (q *ClaimQuery) SetPriority(ctx context.Context, convID int64, priority int) error {
-	found, err := q.update(ctx, claimSetPriorityQuery, convID, priority)
-	if err == nil && !found {
-		err = fmt.Errorf("priority of conversation %d: no such conversation", convID)
-	}
-	return err
 }
 
 // update tells whether the statement changed a row.

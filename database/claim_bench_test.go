@@ -9,50 +9,25 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix/id"
 
 	"github.com/contactcenter/contactcenter/database"
-	"github.com/contactcenter/contactcenter/testbed/pgcluster"
+	"github.com/contactcenter/contactcenter/internal/dbtest"
 )
 
 // openReplicas opens n handles on one fresh database of the given type.
 func openReplicas(tb testing.TB, dbType string, n int) []*database.Database {
 	tb.Helper()
-	ctx := context.Background()
-	cfg := database.Config{Type: dbType, MaxOpenConns: 12}
-	if dbType == "sqlite" {
-		cfg.URI = filepath.Join(tb.TempDir(), "cc.db")
-	} else {
-		if testing.Short() {
-			tb.Skip("needs PostgreSQL")
-		}
-		cluster, _, err := pgcluster.Shared(ctx)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if cfg.URI, err = cluster.CreateDatabase(ctx, fmt.Sprintf("claims_%d_%d", os.Getpid(), dbCount.Add(1))); err != nil {
-			tb.Fatal(err)
-		}
-	}
+	cfg := dbtest.Config(tb, dbType)
+	cfg.MaxOpenConns = 12
 	handles := make([]*database.Database, n)
 	for i := range handles {
-		db, err := database.Open(cfg, zerolog.Nop())
-		if err == nil {
-			err = db.Upgrade(ctx)
-		}
-		if err != nil {
-			tb.Fatal(err)
-		}
-		tb.Cleanup(func() { _ = db.Close() })
-		handles[i] = db
+		handles[i] = dbtest.OpenConfig(tb, cfg)
 	}
 	return handles
 }
@@ -351,9 +326,8 @@ func TestTwoReplicasNeverDoubleAssign(t *testing.T) {
 				r.agents = append(r.agents, id.UserID(fmt.Sprintf("@agent%02d:x", i)))
 			}
 			c := startConversations(t, dbs[0], r.tenant, "race", r.convs)
-			q := database.NewClaimQuery(dbs[0].Database)
 			for i, conv := range c {
-				if err := q.SetPriority(ctx, conv, i%3); err != nil {
+				if err := dbs[0].Conversation.SetTask(ctx, conv, "", i%3); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -326,13 +326,13 @@ func TestWaitingInQueueOrder(t *testing.T) {
 		c := startConversations(t, db, "acme", "queue", 7)
 		startConversations(t, db, "beta", "queue", 2)
 		for i, p := range []int{0, 5, 0, 5, 9, 0, 0} {
-			if err := q.SetPriority(ctx, c[i], p); err != nil {
+			if err := db.Conversation.SetTask(ctx, c[i], "", p); err != nil {
 				t.Fatal(err)
 			}
 		}
 		_, _ = q.Offer(ctx, "acme", c[5], carol, 9, claimEpoch)
 		_, _ = q.Assign(ctx, "acme", c[6], carol, 9, claimEpoch)
-		if err := q.SetPriority(ctx, c[6], 99); err != nil { // assigned: not waiting whatever its priority
+		if err := db.Conversation.SetTask(ctx, c[6], "", 99); err != nil { // assigned: not waiting whatever its priority
 			t.Fatal(err)
 		}
 		want := []int64{c[4], c[1], c[3], c[0], c[2]}
@@ -355,9 +355,6 @@ func TestWaitingInQueueOrder(t *testing.T) {
 		}
 		if _, err = q.Waiting(ctx, "acme", 0); err == nil {
 			t.Fatal("limit 0 must be an error")
-		}
-		if err = q.SetPriority(ctx, 999_999, 1); err == nil {
-			t.Fatal("the priority of an unknown conversation must be an error")
 		}
 		// Equal priority and age: the older ID first.
 		same := startConversations(t, db, "gamma", "queue", 1)

@@ -21,13 +21,12 @@ const (
 	waitingQuery             = `SELECT ` + conversationColumns + ` FROM conversation WHERE tenant_id = $1 AND status = 'new' ORDER BY priority DESC, opened_at, id`
 	openOfTenantQuery        = `SELECT ` + conversationColumns + ` FROM conversation WHERE tenant_id = $1 AND status <> 'closed' ORDER BY opened_at, id`
 	offeredToQuery           = `SELECT ` + conversationColumns + ` FROM conversation WHERE tenant_id = $1 AND offered_to = $2 AND status = 'offered' ORDER BY offered_at LIMIT 1`
-	offerConversationQuery   = `UPDATE conversation SET status = 'offered', offered_to = $2, offered_at = $3 WHERE id = $1 AND status = 'new'`
-	unofferQuery             = `UPDATE conversation SET status = 'new', offered_to = NULL, offered_at = NULL WHERE id = $1 AND status = 'offered'`
+	unofferQuery             = `UPDATE conversation SET status = 'new', offered_to = NULL, offered_at = NULL WHERE id = $1 AND status = 'offered' AND offered_to = $2`
 	assignConversationQuery  = `UPDATE conversation SET status = 'assigned', agent_user_id = $2, assigned_at = $3, offered_to = NULL WHERE id = $1 AND status <> 'closed'`
 	requeueConversationQuery = `UPDATE conversation SET status = 'new', agent_user_id = NULL, offered_to = NULL, offered_at = NULL WHERE id = $1 AND status <> 'closed'`
 	closeConversationQuery   = `UPDATE conversation SET status = 'closed', closed_at = $2, offered_to = NULL WHERE id = $1 AND status <> 'closed'`
 	countConversationQuery   = `SELECT COUNT(*) FROM conversation WHERE room_id = $1`
-	pendingOffersQuery       = `SELECT offered_to FROM conversation WHERE tenant_id = $1 AND status = 'offered'`
+	openOffersQuery          = `SELECT offered_to, id FROM conversation WHERE tenant_id = $1 AND status = 'offered'`
 	setTaskQuery             = `UPDATE conversation SET task = $2, priority = $3 WHERE id = $1`
 )
 
@@ -147,20 +146,30 @@ func (q *ConversationQuery) OfferedTo(ctx context.Context, tenantID string, agen
 	return noRow(q.QueryOne(ctx, offeredToQuery, tenantID, agent))
 }
 
-// PendingOffers counts the unanswered offers per agent of a tenant.
-func (q *ConversationQuery) PendingOffers(ctx context.Context, tenantID string) (map[id.UserID]int, error) {
-	rows, err := q.GetDB().Query(ctx, pendingOffersQuery, tenantID)
-	return collectCounts(rows, err)
+// OpenOffers maps each agent of a tenant holding an unanswered offer to its
+// conversation (claims give an agent one offer at a time).
+func (q *ConversationQuery) OpenOffers(ctx context.Context, tenantID string) (map[id.UserID]int64, error) {
+	rows, err := q.GetDB().Query(ctx, openOffersQuery, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	offers := map[id.UserID]int64{}
+	for rows.Next() {
+		var agent id.UserID
+		var convID int64
+		if err = rows.Scan(&agent, &convID); err != nil {
+			return nil, err
+		}
+		offers[agent] = convID
+	}
+	return offers, rows.Err()
 }
 
-// Offer marks a waiting conversation as offered to an agent; false if it was not waiting.
-func (q *ConversationQuery) Offer(ctx context.Context, convID int64, agent id.UserID, now time.Time) (bool, error) {
-	return q.update(ctx, offerConversationQuery, convID, agent, now.UnixMilli())
-}
-
-// Unoffer puts an offered conversation back to waiting (declined, or the offer lapsed).
-func (q *ConversationQuery) Unoffer(ctx context.Context, convID int64) (bool, error) {
-	return q.update(ctx, unofferQuery, convID)
+// Unoffer puts a conversation offered to agent back to waiting (they declined); false
+// if it is not offered to them any more (it lapsed and went to someone else).
+func (q *ConversationQuery) Unoffer(ctx context.Context, convID int64, agent id.UserID) (bool, error) {
+	return q.update(ctx, unofferQuery, convID, agent)
 }
 
 // Assign records the agent who serves the conversation.

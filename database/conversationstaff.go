@@ -16,8 +16,10 @@ const (
 		ON CONFLICT (conversation_id, user_id) DO UPDATE SET role = excluded.role, added_at = excluded.added_at, removed_at = NULL`
 	removeConversationStaffQuery = `UPDATE conversation_staff SET removed_at = $3 WHERE conversation_id = $1 AND user_id = $2 AND removed_at IS NULL`
 	conversationStaffQuery       = `SELECT ` + conversationStaffColumns + ` FROM conversation_staff WHERE conversation_id = $1 AND removed_at IS NULL AND role <> 'declined' ORDER BY added_at, user_id`
-	declinedQuery                = `SELECT user_id FROM conversation_staff WHERE conversation_id = $1 AND role = 'declined'`
-	activeLoadQuery              = `
+	declinedOfTenantQuery        = `
+		SELECT s.conversation_id, s.user_id FROM conversation_staff s JOIN conversation c ON c.id = s.conversation_id
+		WHERE c.tenant_id = $1 AND c.status <> 'closed' AND s.role = 'declined'`
+	activeLoadQuery = `
 		SELECT s.user_id FROM conversation_staff s JOIN conversation c ON c.id = s.conversation_id
 		WHERE c.tenant_id = $1 AND c.status <> 'closed' AND s.role = 'agent' AND s.removed_at IS NULL`
 )
@@ -84,8 +86,22 @@ func (q *ConversationStaffQuery) ActiveLoad(ctx context.Context, tenantID string
 	return collectCounts(rows, err)
 }
 
-// Declined lists the agents who passed on a conversation.
-func (q *ConversationStaffQuery) Declined(ctx context.Context, convID int64) (map[id.UserID]int, error) {
-	rows, err := q.GetDB().Query(ctx, declinedQuery, convID)
-	return collectCounts(rows, err)
+// Declined lists, per open conversation of a tenant, the agents who passed on it: one
+// query for a whole routing pass.
+func (q *ConversationStaffQuery) Declined(ctx context.Context, tenantID string) (map[int64][]id.UserID, error) {
+	rows, err := q.GetDB().Query(ctx, declinedOfTenantQuery, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	declined := map[int64][]id.UserID{}
+	for rows.Next() {
+		var convID int64
+		var agent id.UserID
+		if err = rows.Scan(&convID, &agent); err != nil {
+			return nil, err
+		}
+		declined[convID] = append(declined[convID], agent)
+	}
+	return declined, rows.Err()
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,46 +14,16 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/contactcenter/contactcenter/database"
+	"github.com/contactcenter/contactcenter/internal/dbtest"
 	"github.com/contactcenter/contactcenter/testbed/pgcluster"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgcluster.Main(m)) }
 
-var dbCount atomic.Int64
-
 // eachDatabase runs a test on a fresh SQLite database and, unless -short, a fresh
 // PostgreSQL database.
 func eachDatabase(t *testing.T, fn func(t *testing.T, db *database.Database)) {
-	t.Run("sqlite", func(t *testing.T) {
-		fn(t, open(t, database.Config{Type: "sqlite", URI: filepath.Join(t.TempDir(), "cc.db")}))
-	})
-	t.Run("postgres", func(t *testing.T) {
-		if testing.Short() {
-			t.Skip("needs PostgreSQL")
-		}
-		cluster, _, err := pgcluster.Shared(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		uri, err := cluster.CreateDatabase(context.Background(), fmt.Sprintf("dbtest_%d_%d", os.Getpid(), dbCount.Add(1)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		fn(t, open(t, database.Config{Type: "postgres", URI: uri}))
-	})
-}
-
-func open(t *testing.T, cfg database.Config) *database.Database {
-	t.Helper()
-	db, err := database.Open(cfg, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err = db.Upgrade(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	return db
+	dbtest.Each(t, fn)
 }
 
 func TestInboxDedupesAndKeepsRoomOrder(t *testing.T) {

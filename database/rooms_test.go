@@ -31,21 +31,31 @@ func TestConversationLifecycle(t *testing.T) {
 		if err != nil || len(waiting) != 2 || waiting[0].ID != a.ID {
 			t.Fatalf("waiting = %v, %v", waiting, err)
 		}
-		if ok, err := db.Conversation.Offer(ctx, a.ID, "@carol:x", now); !ok || err != nil {
+		claims := db.Claims
+		if ok, err := claims.Offer(ctx, "acme", a.ID, "@carol:x", 3, now); !ok || err != nil {
 			t.Fatal("offer", ok, err)
 		}
-		if ok, _ := db.Conversation.Offer(ctx, a.ID, "@dave:x", now); ok {
+		if ok, _ := claims.Offer(ctx, "acme", a.ID, "@dave:x", 3, now); ok {
 			t.Fatal("an offered conversation must not be offered again")
 		}
-		offers, err := db.Conversation.PendingOffers(ctx, "acme")
-		if err != nil || offers["@carol:x"] != 1 {
+		offers, err := db.Conversation.OpenOffers(ctx, "acme")
+		if err != nil || len(offers) != 1 || offers["@carol:x"] != a.ID {
 			t.Fatalf("offers = %v, %v", offers, err)
 		}
 		if got, _ := db.Conversation.OfferedTo(ctx, "acme", "@carol:x"); got == nil || got.ID != a.ID {
 			t.Fatalf("offered to carol = %+v", got)
 		}
-		if ok, _ := db.Conversation.Unoffer(ctx, a.ID); !ok {
+		if ok, _ := db.Conversation.Unoffer(ctx, a.ID, "@dave:x"); ok {
+			t.Fatal("Dave declined Carol's offer")
+		}
+		if ok, _ := db.Conversation.Unoffer(ctx, a.ID, "@carol:x"); !ok {
 			t.Fatal("decline")
+		}
+		if err = db.Participants.Add(ctx, a.ID, "@carol:x", database.RoleDeclined, now); err != nil {
+			t.Fatal(err)
+		}
+		if declined, err := db.Participants.Declined(ctx, "acme"); err != nil || len(declined) != 1 || len(declined[a.ID]) != 1 || declined[a.ID][0] != "@carol:x" {
+			t.Fatalf("declined = %v, %v", declined, err)
 		}
 		if ok, _ := db.Conversation.Assign(ctx, a.ID, "@carol:x", now); !ok {
 			t.Fatal("assign")

@@ -3,7 +3,6 @@ package integration
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -20,8 +19,7 @@ func withAPIKeys(keys map[string]string) func(*config.Config) {
 		for i := range cfg.Tenants {
 			t := &cfg.Tenants[i]
 			keys[t.ID] = contextapi.NewKey()
-			hash := contextapi.HashKey(keys[t.ID])
-			t.APIKeys = []string{"sha256:" + hex.EncodeToString(hash[:])}
+			t.APIKeys = []string{contextapi.KeyHashConfig(keys[t.ID])}
 		}
 	}
 }

@@ -1,12 +1,10 @@
 package integration
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -229,7 +227,7 @@ func sendReplicaTxns(ctx context.Context, baseURL, prefix string, bodies [][]byt
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				if err := putReplicaTxn(ctx, client, baseURL, fmt.Sprintf("%s%d", prefix, i), bodies[i]); err != nil && errs[s] == nil {
+				if err := fakehs.PushTransaction(ctx, client, baseURL, replicaHSToken, fmt.Sprintf("%s%d", prefix, i), bodies[i]); err != nil && errs[s] == nil {
 					errs[s] = err
 				}
 			}
@@ -241,25 +239,6 @@ func sendReplicaTxns(ctx context.Context, baseURL, prefix string, bodies [][]byt
 	close(jobs)
 	wg.Wait()
 	return errors.Join(errs...)
-}
-
-func putReplicaTxn(ctx context.Context, client *http.Client, baseURL, txnID string, body []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, baseURL+"/_matrix/app/v1/transactions/"+txnID, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+replicaHSToken)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	answer, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("transaction %s to %s: %s: %s", txnID, baseURL, resp.Status, answer)
-	}
-	return nil
 }
 
 // replicaWatcher checks the database's invariants while conversations are assigned.

@@ -14,6 +14,7 @@
 //     every error. DefaultWorkflow is one queue step.
 //   - Router: one tenant's agents and their live state; Select answers which agent a
 //     task goes to at a step, with an explanation for the side room, without
-//     scanning the agents (see Router). It counts unanswered offers (RONA).
-//   - Queue: waiting tasks by priority then age, positions and a wait estimate.
+//     scanning the agents (see Router). Workflow.SetsAway is the RONA rule.
+//   - EstimateWait: the wait a queued customer is told (the queue order itself is
+//     the database's, so replicas agree on it).
 package routing

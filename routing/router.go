@@ -54,7 +54,6 @@ type agentState struct {
 	lastAssigned int64
 	offeredTask  string
 	offered      bool
-	unanswered   int // offers in a row that timed out
 	available    bool
 	removed      bool
 }
@@ -69,7 +68,6 @@ type AgentState struct {
 	LastAssigned   time.Time // zero: never
 	Offered        bool
 	OfferedTask    string
-	Unanswered     int
 	Available      bool // eligible for offers now, exclusions aside
 }
 
@@ -208,7 +206,7 @@ func (r *Router) Agent(userID string) (AgentState, bool) {
 	return AgentState{
 		UserID: a.userID, Name: a.name, Status: a.status, Load: a.load, Capacity: a.capacity,
 		WrapUpUntil: timeOf(a.wrapUpUntil), IdleSince: timeOf(a.idleSince), LastAssigned: timeOf(a.lastAssigned),
-		Offered: a.offered, OfferedTask: a.offeredTask, Unanswered: a.unanswered, Available: a.available,
+		Offered: a.offered, OfferedTask: a.offeredTask, Available: a.available,
 	}, true
 }
 

@@ -111,8 +111,9 @@ func BenchmarkSelectCycle(b *testing.B) {
 				if !ok {
 					continue
 				}
-				_ = r.OfferMade(d.UserID, task.ID, now)
-				_ = r.OfferAnswered(d.UserID, task.ID, true, now)
+				_ = r.SyncOffer(d.UserID, task.ID, now) // offered ...
+				_ = r.SyncOffer(d.UserID, "", now)      // ... and accepted
+				_ = r.Assigned(d.UserID, now)
 				*slot = d.UserID
 			}
 		})

@@ -119,13 +119,14 @@ func TestRouterAgreesWithScan(t *testing.T) {
 				wrapEnds[id] = now.Add(staff[id].WrapUp.Std())
 			}
 		case 4:
-			_ = r.OfferMade(id, task, now)
+			_ = r.SyncOffer(id, task, now)
 		case 5:
 			if a, _ := r.Agent(id); a.Offered {
+				_ = r.SyncOffer(id, "", now)
 				if rng.IntN(2) == 0 {
-					_ = r.OfferAnswered(id, a.OfferedTask, rng.IntN(2) == 0, now)
+					_ = r.Assigned(id, now) // accepted
 				} else {
-					_, _ = r.OfferTimedOut(id, a.OfferedTask, now)
+					_ = r.Exclude(a.OfferedTask, id) // declined or lapsed
 				}
 			}
 		case 6:

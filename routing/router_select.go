@@ -42,7 +42,7 @@ func (r *Router) StepFor(t *Task, age time.Duration) (step int, left time.Durati
 // Select picks an agent for the task by one workflow step: eligible agents (ready,
 // under capacity, out of wrap-up, holding no unanswered offer, not excluded from
 // this task) that the step targets, the best by its strategy. It records nothing:
-// the caller then makes an offer (OfferMade) or assigns (Assigned).
+// the caller then claims the task and records it (SyncOffer or Assigned).
 func (r *Router) Select(t *Task, step int, now time.Time) (Decision, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

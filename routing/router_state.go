@@ -5,8 +5,7 @@ import (
 	"time"
 )
 
-// SetStatus records an agent's status. Becoming ready starts their idle time and
-// clears their count of unanswered offers.
+// SetStatus records an agent's status. Becoming ready starts their idle time.
 func (r *Router) SetStatus(userID string, st Status, now time.Time) error {
 	if _, err := ParseStatus(string(st)); err != nil {
 		return err
@@ -30,7 +29,7 @@ func (r *Router) setStatus(a *agentState, st Status) {
 		}
 		if st == Ready {
 			r.ready++
-			a.idleSince, a.unanswered = r.clock, 0
+			a.idleSince = r.clock
 		}
 		a.status = st
 	})
@@ -93,77 +92,6 @@ func (r *Router) Released(userID string, now time.Time) error {
 	return nil
 }
 
-// OfferMade records an offer to an agent: until it is answered or times out they
-// are offered nothing else.
-func (r *Router) OfferMade(userID, taskID string, now time.Time) error {
-	a, unlock, err := r.lockAgent(userID, now)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	if a.offered {
-		return fmt.Errorf("routing: %s already holds an offer for %s", userID, a.offeredTask)
-	}
-	r.change(a, func() { a.offered, a.offeredTask = true, taskID })
-	return nil
-}
-
-// OfferAnswered records an answer. Accepting assigns the task; declining excludes
-// the agent from it. Either way the agent answered, so their count of unanswered
-// offers starts again.
-func (r *Router) OfferAnswered(userID, taskID string, accepted bool, now time.Time) error {
-	a, unlock, err := r.lockAgent(userID, now)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	if err := a.holds(taskID); err != nil {
-		return err
-	}
-	r.change(a, func() {
-		a.offered, a.offeredTask, a.unanswered = false, "", 0
-		if accepted {
-			a.assign(now)
-		}
-	})
-	if !accepted {
-		r.exclude(taskID, a)
-	}
-	return nil
-}
-
-func (a *agentState) holds(taskID string) error {
-	if !a.offered || a.offeredTask != taskID {
-		return fmt.Errorf("routing: %s holds no offer for %s", a.userID, taskID)
-	}
-	return nil
-}
-
-// OfferTimedOut records an offer left unanswered for the offer timeout: the agent is
-// excluded from that task, and after the workflow's rona_after such offers in a row
-// the router sets them Away and returns true: the caller then records the status
-// and tells the agent.
-func (r *Router) OfferTimedOut(userID, taskID string, now time.Time) (setAway bool, err error) {
-	a, unlock, err := r.lockAgent(userID, now)
-	if err != nil {
-		return false, err
-	}
-	defer unlock()
-	if err := a.holds(taskID); err != nil {
-		return false, err
-	}
-	r.change(a, func() {
-		a.offered, a.offeredTask = false, ""
-		a.unanswered++
-	})
-	r.exclude(taskID, a)
-	if a.unanswered >= r.wf.RONAAfter {
-		r.setStatus(a, Away)
-		return true, nil
-	}
-	return false, nil
-}
-
 // Exclude keeps an agent from being selected for a task (they passed on it, or it
 // was transferred away from them).
 func (r *Router) Exclude(taskID, userID string) error {
@@ -194,9 +122,9 @@ func (r *Router) Forget(taskID string) {
 	delete(r.excluded, taskID)
 }
 
-// SyncOffer makes the router's view of an agent's unanswered offer match the
-// database's (taskID "" for none): after a restart, or when another replica made or
-// settled the offer. Unlike the answers above it counts and excludes nothing.
+// SyncOffer records the agent's unanswered offer as the database holds it (taskID ""
+// for none): an agent holding an offer is offered nothing else. Declines and lapses
+// are Exclude; the count of lapses in a row lives with the claims (see SetsAway).
 func (r *Router) SyncOffer(userID, taskID string, now time.Time) error {
 	a, unlock, err := r.lockAgent(userID, now)
 	if err != nil {

@@ -269,16 +269,12 @@ func TestOffersAndExclusions(t *testing.T) {
 	r := newTestRouter(t, "", team, "Ann", "Bob", "Cid")
 	t1, t2 := &Task{ID: "t1"}, &Task{ID: "t2"}
 	now := at(time.Minute)
-	must(t, r.OfferMade(uid("Ann"), "t1", now))
+	must(t, r.SyncOffer(uid("Ann"), "t1", now))
 	selects(t, r, t1, 0, now, "Bob") // Ann holds an offer
 	selects(t, r, t2, 0, now, "Bob")
-	if err := r.OfferMade(uid("Ann"), "t2", now); err == nil {
-		t.Error("a second offer to Ann accepted")
-	}
-	if err := r.OfferAnswered(uid("Ann"), "t2", true, now); err == nil {
-		t.Error("an answer to an offer not made accepted")
-	}
-	must(t, r.OfferAnswered(uid("Ann"), "t1", false, now)) // declined: not again for t1
+	// Ann declines t1: no offer held, and not again for t1.
+	must(t, r.SyncOffer(uid("Ann"), "", now))
+	must(t, r.Exclude("t1", uid("Ann")))
 	selects(t, r, t1, 0, now, "Bob")
 	selects(t, r, t2, 0, now, "Ann")
 	must(t, r.Exclude("t1", uid("Bob")))
@@ -287,47 +283,26 @@ func TestOffersAndExclusions(t *testing.T) {
 	selects(t, r, t1, 0, now, "")
 	r.Forget("t1")
 	selects(t, r, t1, 0, now, "Ann")
-	must(t, r.OfferMade(uid("Ann"), "t1", now))
-	must(t, r.OfferAnswered(uid("Ann"), "t1", true, now))
+	must(t, r.SyncOffer(uid("Ann"), "t1", now))
+	must(t, r.SyncOffer(uid("Ann"), "", now)) // accepted
+	must(t, r.Assigned(uid("Ann"), now))
 	if s, _ := r.Agent(uid("Ann")); s.Load != 1 || s.Offered || !s.LastAssigned.Equal(now) {
 		t.Errorf("accepted: %+v", s)
+	}
+	if err := r.SyncOffer("@nobody:bank.example", "t1", now); err == nil {
+		t.Error("an offer to someone who is not an agent accepted")
 	}
 }
 
 func TestRONA(t *testing.T) {
-	r := newTestRouter(t, "steps: [{queue: q}]\nrona_after: 2\n", team, "Ann", "Bob")
-	now := at(time.Minute)
-	lapse := func(task string) bool {
-		t.Helper()
-		must(t, r.OfferMade(uid("Ann"), task, now))
-		away, err := r.OfferTimedOut(uid("Ann"), task, now)
-		must(t, err)
-		return away
-	}
-	if lapse("t1") {
-		t.Fatal("away after one unanswered offer")
-	}
-	selects(t, r, &Task{ID: "t1"}, 0, now, "Bob") // Ann is excluded from t1 ...
-	selects(t, r, &Task{ID: "t2"}, 0, now, "Ann") // ... not from others
-	// An answer in between starts the count again.
-	must(t, r.OfferMade(uid("Ann"), "t2", now))
-	must(t, r.OfferAnswered(uid("Ann"), "t2", true, now))
-	if lapse("t3") {
-		t.Fatal("the count was not reset by an answer")
-	}
-	if !lapse("t4") {
-		t.Fatal("not away after two unanswered offers in a row")
-	}
-	if s, _ := r.Agent(uid("Ann")); s.Status != Away || s.Unanswered != 2 {
-		t.Errorf("Ann: %+v", s)
-	}
-	selects(t, r, &Task{ID: "t5"}, 0, now, "Bob")
-	must(t, r.SetStatus(uid("Ann"), Ready, now)) // back: the count starts again
-	if lapse("t6") {
-		t.Error("away at once after coming back")
-	}
-	if _, err := r.OfferTimedOut(uid("Ann"), "t6", now); err == nil {
-		t.Error("a timeout of an offer not held accepted")
+	for _, tc := range []struct {
+		after, missed int
+		away          bool
+	}{{2, 1, false}, {2, 2, true}, {2, 3, true}, {1, 1, true}, {0, 5, false}} {
+		w := &Workflow{RONAAfter: tc.after}
+		if got := w.SetsAway(tc.missed); got != tc.away {
+			t.Errorf("rona_after %d, %d missed in a row: away %v", tc.after, tc.missed, got)
+		}
 	}
 }
 

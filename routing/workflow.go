@@ -92,6 +92,12 @@ func DefaultWorkflow() *Workflow {
 	}
 }
 
+// SetsAway is the RONA rule ("redirect on no answer"): an agent who let this many
+// offers in a row lapse is set away.
+func (w *Workflow) SetsAway(missedInARow int) bool {
+	return w.RONAAfter > 0 && missedInARow >= w.RONAAfter
+}
+
 // TaskPriority is the task's priority with the rules applied.
 func (w *Workflow) TaskPriority(t *Task) int {
 	p := t.Priority

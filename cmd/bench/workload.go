@@ -1,15 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/contactcenter/contactcenter/internal/fakehs"
 )
 
 // The identities of the throughput benchmark. Customers are on another server, as
@@ -134,22 +134,7 @@ feed:
 }
 
 func putTxn(ctx context.Context, client *http.Client, baseURL, txnID string, body []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, baseURL+"/_matrix/app/v1/transactions/"+txnID, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+hsToken)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	answer, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("transaction %s: %s: %s", txnID, resp.Status, answer)
-	}
-	return nil
+	return fakehs.PushTransaction(ctx, client, baseURL, hsToken, txnID, body)
 }
 
 // pollUntil calls done every interval until it reports true, fails, or ctx ends.

@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -109,8 +108,7 @@ func configureDemo(cfg *config.Config, keys map[string]string) {
 	for i := range cfg.Tenants {
 		t := &cfg.Tenants[i]
 		keys[t.ID] = contextapi.NewKey()
-		hash := contextapi.HashKey(keys[t.ID])
-		t.APIKeys = []string{"sha256:" + hex.EncodeToString(hash[:])}
+		t.APIKeys = []string{contextapi.KeyHashConfig(keys[t.ID])}
 	}
 }
 
