@@ -28,6 +28,8 @@ var (
 type memberAction struct {
 	UserID id.UserID `json:"user_id"`
 	Reason string    `json:"reason,omitempty"`
+	// Direct marks an invite as a DM's (is_direct), as createRoom's would be.
+	Direct bool `json:"direct,omitempty"`
 }
 
 // stateAction is the content of a state change.
@@ -102,9 +104,14 @@ func (b *Bridge) send(ctx context.Context, client *mautrix.Client, entry *databa
 // memberChange invites or kicks; one already done counts as done.
 func memberChange(ctx context.Context, client *mautrix.Client, entry *database.OutboxEntry, action memberAction) error {
 	var err error
-	if entry.EventType == InviteAction {
+	switch {
+	case entry.EventType == InviteAction && action.Direct:
+		// The invite endpoint has no is_direct; the member event itself carries it.
+		_, err = client.SendStateEvent(ctx, entry.RoomID, event.StateMember, action.UserID.String(),
+			&event.MemberEventContent{Membership: event.MembershipInvite, IsDirect: true, Reason: action.Reason})
+	case entry.EventType == InviteAction:
 		_, err = client.InviteUser(ctx, entry.RoomID, &mautrix.ReqInviteUser{UserID: action.UserID, Reason: action.Reason})
-	} else {
+	default:
 		_, err = client.KickUser(ctx, entry.RoomID, &mautrix.ReqKickUser{UserID: action.UserID, Reason: action.Reason})
 	}
 	if refused(err) {

@@ -84,6 +84,9 @@ const (
 	ExitExclusive         = 16
 	ExitEncryption        = 17
 	ExitRegistrationWrite = 18
+	// ExitCrossSigning: the business identity's cross-signing identity could not be
+	// set up, so customers whose clients exclude insecure devices could not read it.
+	ExitCrossSigning = 19
 )
 
 // StartError is a fatal start-up error with an exit code and a hint for the operator.
@@ -159,23 +162,11 @@ func (b *Bridge) Stop() {
 func (b *Bridge) Addr() string { return b.listener.Addr().String() }
 
 func (b *Bridge) openDatabase(ctx context.Context) error {
-	uri := b.Config.Database.URI
-	if b.Config.Database.Type == "sqlite" {
-		uri = b.Config.ResolvePath(uri)
-	}
-	db, err := database.Open(database.Config{
-		Type: b.Config.Database.Type, URI: uri,
-		MaxOpenConns: b.Config.Database.MaxOpenConns, MaxIdleConns: b.Config.Database.MaxIdleConns,
-	}, b.Log)
+	db, err := openDatabase(ctx, b.Config, b.Log)
 	if err != nil {
-		return fatal(ExitDatabase, "check database.type and database.uri", err)
+		return err
 	}
 	b.DB = db
-	if err = db.Upgrade(ctx); errors.Is(err, database.ErrNotOwned) {
-		return fatal(ExitDatabaseNotOwned, "give the service a database of its own; never share the homeserver's", err)
-	} else if err != nil {
-		return fatal(ExitDatabase, "the database could not be upgraded; is it reachable and writable?", err)
-	}
 	b.Consent = consent.NewLedger(db.Database)
 	if err = b.Consent.Upgrade(ctx); err != nil {
 		return fatal(ExitDatabase, "the consent tables could not be upgraded", err)
@@ -185,6 +176,29 @@ func (b *Bridge) openDatabase(ctx context.Context) error {
 		return fatal(ExitDatabase, "the Matrix state store could not be upgraded", err)
 	}
 	return nil
+}
+
+// openDatabase opens the service's database and brings its own tables up to date.
+func openDatabase(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*database.Database, error) {
+	uri := cfg.Database.URI
+	if cfg.Database.Type == "sqlite" {
+		uri = cfg.ResolvePath(uri)
+	}
+	db, err := database.Open(database.Config{
+		Type: cfg.Database.Type, URI: uri,
+		MaxOpenConns: cfg.Database.MaxOpenConns, MaxIdleConns: cfg.Database.MaxIdleConns,
+	}, log)
+	if err != nil {
+		return nil, fatal(ExitDatabase, "check database.type and database.uri", err)
+	}
+	if err = db.Upgrade(ctx); err != nil {
+		_ = db.Close()
+		if errors.Is(err, database.ErrNotOwned) {
+			return nil, fatal(ExitDatabaseNotOwned, "give the service a database of its own; never share the homeserver's", err)
+		}
+		return nil, fatal(ExitDatabase, "the database could not be upgraded; is it reachable and writable?", err)
+	}
+	return db, nil
 }
 
 func (b *Bridge) initAppservice(ctx context.Context) error {

@@ -64,17 +64,12 @@ func (b *Bridge) createStaffRooms(ctx context.Context, t *Tenant, customer id.Us
 	if err != nil {
 		return nil, fmt.Errorf("creating the desk room: %w", err)
 	}
-	var supervisors []id.UserID
-	for _, s := range t.Staff {
-		if s.Role == routing.RoleSupervisor {
-			supervisors = append(supervisors, id.UserID(s.UserID))
-		}
-	}
+	// Supervisors are invited by startConversation, once the room is recorded: an
+	// invite sent with createRoom could be answered before the service knows the room.
 	side, err := t.Client.CreateRoom(ctx, &mautrix.ReqCreateRoom{
 		Preset:             "private_chat",
 		Name:               r.name + " · side room",
 		Topic:              "Staff only: nothing written here ever reaches the customer. Send !help for the commands.",
-		Invite:             supervisors,
 		CreationContent:    creation,
 		PowerLevelOverride: staffPowerLevels(t.UserID, false),
 	})
@@ -127,6 +122,11 @@ func (b *Bridge) startConversation(ctx context.Context, t *Tenant, roomID id.Roo
 	intro := fmt.Sprintf("Conversation **%d** with **%s** is waiting for an agent. Nothing written in this room ever reaches the customer.\n\n%s",
 		conv.ID, rooms.name, bot.SideHelp)
 	enqueue("side-intro", rooms.side, t.UserID, event.EventMessage, bot.Notice(intro))
+	for _, s := range t.Staff {
+		if s.Role == routing.RoleSupervisor {
+			enqueue("invite-supervisor|"+s.UserID, rooms.side, t.UserID, InviteAction, memberAction{UserID: id.UserID(s.UserID)})
+		}
+	}
 	space, spaceErr := b.DB.TenantSpace.Get(ctx, t.ID)
 	if spaceErr != nil {
 		return nil, spaceErr

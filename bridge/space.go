@@ -15,15 +15,10 @@ func (b *Bridge) ensureSpace(ctx context.Context, t *Tenant) error {
 	if space, err := b.DB.TenantSpace.Get(ctx, t.ID); err != nil || space != "" {
 		return err
 	}
-	invite := make([]id.UserID, 0, len(t.Staff))
-	for _, s := range t.Staff {
-		invite = append(invite, id.UserID(s.UserID))
-	}
 	resp, err := t.Client.CreateRoom(ctx, &mautrix.ReqCreateRoom{
 		Preset:             "private_chat",
 		Name:               t.Name + " conversations",
 		Topic:              "Desk and side rooms of " + t.Name + "'s conversations.",
-		Invite:             invite,
 		CreationContent:    map[string]any{"type": "m.space", "m.federate": t.AllowRemoteAgents},
 		PowerLevelOverride: staffPowerLevels(t.UserID, true),
 	})
@@ -31,5 +26,19 @@ func (b *Bridge) ensureSpace(ctx context.Context, t *Tenant) error {
 		return err
 	}
 	zerolog.Ctx(ctx).Info().Str("tenant", t.ID).Stringer("space", resp.RoomID).Msg("Created the tenant's space")
-	return b.DB.TenantSpace.Put(ctx, t.ID, resp.RoomID)
+	// Staff are invited once the space is recorded, like in every room the service
+	// creates (see createControlRoom).
+	defer b.outbox.Wake()
+	return b.DB.DoTxn(ctx, nil, func(ctx context.Context) error {
+		if err := b.DB.TenantSpace.Put(ctx, t.ID, resp.RoomID); err != nil {
+			return err
+		}
+		for _, s := range t.Staff {
+			if err := b.DB.Outbox.Enqueue(ctx, "space-invite|"+resp.RoomID.String()+"|"+s.UserID, resp.RoomID, t.UserID,
+				InviteAction, memberAction{UserID: id.UserID(s.UserID)}, b.now()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

@@ -90,13 +90,14 @@ func (b *Bridge) ensureTenantRooms(ctx context.Context, t *Tenant) (done bool) {
 
 // createControlRoom opens the DM between a staff member and the business identity. A
 // crash between creating and recording leaves an unused room behind, never two
-// recorded ones.
+// recorded ones. The staff member is invited through the outbox, after the room is
+// recorded: invited at creation, they could join and write before the service knew
+// the room, and their first command would be lost.
 func (b *Bridge) createControlRoom(ctx context.Context, t *Tenant, staff routing.Staff) error {
 	userID := id.UserID(staff.UserID)
 	req := &mautrix.ReqCreateRoom{
 		Preset:   "trusted_private_chat",
 		IsDirect: true,
-		Invite:   []id.UserID{userID},
 		Name:     t.Name + " contact center",
 		Topic:    "Your status and conversation offers. Send !help for the commands.",
 	}
@@ -115,7 +116,10 @@ func (b *Bridge) createControlRoom(ctx context.Context, t *Tenant, staff routing
 			return err
 		}
 		greeting := fmt.Sprintf("Hello %s. This room is your line to %s's contact center. You are **offline**.\n\n%s", staff.Name, t.Name, bot.ControlHelp)
-		return b.DB.Outbox.Enqueue(ctx, "control-hello|"+resp.RoomID.String(), resp.RoomID, t.UserID, event.EventMessage, bot.Notice(greeting), b.now())
+		if err := b.DB.Outbox.Enqueue(ctx, "control-hello|"+resp.RoomID.String(), resp.RoomID, t.UserID, event.EventMessage, bot.Notice(greeting), b.now()); err != nil {
+			return err
+		}
+		return b.DB.Outbox.Enqueue(ctx, "control-invite|"+resp.RoomID.String(), resp.RoomID, t.UserID, InviteAction, memberAction{UserID: userID, Direct: true}, b.now())
 	})
 }
 

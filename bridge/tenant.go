@@ -94,6 +94,10 @@ func (t *Tenant) start(ctx context.Context) error {
 	}
 	if enc.Enabled {
 		if err := t.initCrypto(ctx); err != nil {
+			var startErr *StartError
+			if errors.As(err, &startErr) {
+				return err
+			}
 			return fatal(ExitEncryption, "could not set up the business identity's encryption device", err)
 		}
 	}
@@ -159,6 +163,9 @@ func (t *Tenant) initCrypto(ctx context.Context) error {
 	mach.SendKeysMinTrust = id.TrustStateUnset
 	t.Crypto = helper
 	t.Client.Crypto = helper
+	if err = t.ensureCrossSigning(ctx); err != nil {
+		return err
+	}
 	zerolog.Ctx(ctx).Debug().Stringer("device_id", t.Client.DeviceID).Msg("Encryption ready")
 	return nil
 }

@@ -105,9 +105,14 @@ type Tenant struct {
 	Closing           string `yaml:"closing"`
 	// AllowRemoteAgents lets staff from other homeservers serve customers; their
 	// desk and side rooms then federate.
-	AllowRemoteAgents bool              `yaml:"allow_remote_agents"`
-	Staff             []routing.Staff   `yaml:"staff"`
-	Consent           []consent.Purpose `yaml:"consent"`
+	AllowRemoteAgents bool `yaml:"allow_remote_agents"`
+	// AccountPassword is the business identity's password, for homeservers that ask
+	// for one before the service may publish the identity's cross-signing keys
+	// (Dendrite; Synapse does not ask appservice users). The homeserver's admin sets
+	// the same password on the account.
+	AccountPassword string            `yaml:"account_password,omitempty"`
+	Staff           []routing.Staff   `yaml:"staff"`
+	Consent         []consent.Purpose `yaml:"consent"`
 	// ConsentTimeout is how long a consent prompt waits; unanswered counts as refused
 	// (0: DefaultConsentTimeout).
 	ConsentTimeout time.Duration `yaml:"consent_timeout"`

@@ -33,6 +33,8 @@ type Database struct {
 	EventMap     *EventMapQuery
 	TenantSpace  *TenantSpaceQuery
 	Devices      *BusinessDeviceQuery
+	// CrossSigning holds the business identities' cross-signing identities.
+	CrossSigning *CrossSigningQuery
 	Prompts      *ConsentPromptQuery
 	// Claims offer and assign conversations atomically (several replicas may route).
 	Claims *ClaimQuery
@@ -105,6 +107,7 @@ func New(raw *dbutil.Database) *Database {
 		EventMap:     &EventMapQuery{raw},
 		TenantSpace:  &TenantSpaceQuery{raw},
 		Devices:      &BusinessDeviceQuery{raw},
+		CrossSigning: newCrossSigningQuery(raw),
 		Prompts:      newConsentPromptQuery(raw),
 		Claims:       newClaimQuery(raw),
 		Leases:       &RoomLeaseQuery{raw},

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 )
 
@@ -86,4 +88,61 @@ func doJSON(ctx context.Context, client *http.Client, method, url string, in, ou
 		return fmt.Errorf("HTTP %d: %s", resp.StatusCode, bytes.TrimSpace(data))
 	}
 	return json.Unmarshal(data, out)
+}
+
+// SetAppserviceUserPassword gives an appservice user (registered here with asToken if it
+// does not exist yet) a password, as a homeserver admin would with Dendrite's admin
+// API: Dendrite asks for the password before a user may publish cross-signing keys,
+// appservice users included. It registers an admin account on first use.
+func (s *Server) SetAppserviceUserPassword(ctx context.Context, asToken, userID, password string) error {
+	client := &http.Client{Timeout: 10 * time.Second}
+	localpart, _, _ := strings.Cut(strings.TrimPrefix(userID, "@"), ":")
+	err := doJSONAuth(ctx, client, http.MethodPost, s.URL+"/_matrix/client/v3/register", asToken,
+		map[string]any{"type": "m.login.application_service", "username": localpart, "inhibit_login": true}, &struct{}{})
+	if err != nil && !strings.Contains(err.Error(), "M_USER_IN_USE") {
+		return fmt.Errorf("testbed: register %s: %w", userID, err)
+	}
+	admin, err := s.adminAccount(ctx)
+	if err != nil {
+		return err
+	}
+	err = doJSONAuth(ctx, client, http.MethodPost, s.URL+"/_dendrite/admin/resetPassword/"+url.PathEscape(userID), admin.AccessToken,
+		map[string]any{"password": password, "logout_devices": false}, &struct{}{})
+	if err != nil {
+		return fmt.Errorf("testbed: set the password of %s: %w", userID, err)
+	}
+	return nil
+}
+
+// adminAccount is the server's admin user, registered on first use.
+func (s *Server) adminAccount(ctx context.Context) (*Account, error) {
+	s.adminMu.Lock()
+	defer s.adminMu.Unlock()
+	if s.admin != nil {
+		return s.admin, nil
+	}
+	secret, err := randomHex(12)
+	if err != nil {
+		return nil, err
+	}
+	admin, err := s.Register(ctx, "testbedadmin"+secret[:6], secret, true)
+	if err != nil {
+		return nil, err
+	}
+	s.admin = admin
+	return admin, nil
+}
+
+// doJSONAuth is doJSON with an access token.
+func doJSONAuth(ctx context.Context, client *http.Client, method, url, token string, in, out any) error {
+	return doJSON(ctx, &http.Client{Timeout: client.Timeout, Transport: bearer{token}}, method, url, in, out)
+}
+
+// bearer adds an access token to every request.
+type bearer struct{ token string }
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return http.DefaultTransport.RoundTrip(r)
 }

@@ -38,6 +38,9 @@ type Server struct {
 	mu        sync.Mutex
 	proc      *process // nil when not started or stopped
 	runOffset int64    // size of the console file when the latest run started
+
+	adminMu sync.Mutex
+	admin   *Account // the admin user, once registered (adminAccount)
 }
 
 // process is one run of the dendrite binary.

@@ -3,6 +3,8 @@
 //	contactcenter -e -c config.yaml                      write the example config
 //	contactcenter -g -c config.yaml -r registration.yaml generate secrets and the registration
 //	contactcenter -c config.yaml                         run
+//	contactcenter -c config.yaml -export-cross-signing F back up the business identities' cross-signing keys
+//	contactcenter -c config.yaml -import-cross-signing F restore them into a (fresh) database
 package main
 
 import (
@@ -26,6 +28,8 @@ func main() {
 	writeExample := flag.Bool("e", false, "write the example config to -c and exit")
 	generate := flag.Bool("g", false, "fill in generated secrets in -c, write the registration to -r and exit")
 	registrationPath := flag.String("r", "registration.yaml", "where -g writes the registration")
+	exportKeys := flag.String("export-cross-signing", "", "write the business identities' cross-signing keys to this file (0600) and exit")
+	importKeys := flag.String("import-cross-signing", "", "restore cross-signing keys from a file -export-cross-signing wrote, and exit")
 	flag.Parse()
 
 	switch {
@@ -33,6 +37,10 @@ func main() {
 		exit(writeExampleConfig(*configPath))
 	case *generate:
 		exit(generateRegistration(*configPath, *registrationPath))
+	case *exportKeys != "":
+		exit(crossSigningBackup(*configPath, *exportKeys, bridge.ExportCrossSigning, "Wrote %d cross-signing identities to %s. Keep the file safe: it holds private keys.\n"))
+	case *importKeys != "":
+		exit(crossSigningBackup(*configPath, *importKeys, bridge.ImportCrossSigning, "Restored %d cross-signing identities from %s.\n"))
 	default:
 		exit(run(*configPath))
 	}
@@ -74,6 +82,27 @@ func generateRegistration(configPath, registrationPath string) error {
 		return &bridge.StartError{Code: bridge.ExitRegistrationWrite, Err: err}
 	}
 	fmt.Fprintf(os.Stderr, "Wrote %s. Install it in the homeserver (app_service_api.config_files on Dendrite, app_service_config_files on Synapse) and restart the homeserver.\n", registrationPath)
+	return nil
+}
+
+// crossSigningBackup runs an export or import of the cross-signing identities.
+func crossSigningBackup(configPath, file string, op func(context.Context, *config.Config, zerolog.Logger, string) (int, error), done string) error {
+	cfg, err := config.Load(configPath)
+	if err == nil {
+		err = cfg.Validate(true)
+	}
+	if err != nil {
+		return &bridge.StartError{Code: bridge.ExitConfig, Err: err, Hint: "the backup needs the service's config (database and pickle key)"}
+	}
+	log, err := newLogger(cfg.Logging)
+	if err != nil {
+		return &bridge.StartError{Code: bridge.ExitConfig, Err: err}
+	}
+	n, err := op(context.Background(), cfg, log, file)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, done, n, file)
 	return nil
 }
 

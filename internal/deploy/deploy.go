@@ -5,6 +5,7 @@ package deploy
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
@@ -112,6 +113,13 @@ func (d *Deployment) writeConfig(business *testbed.Server, port int) error {
 	if d.opts.Configure != nil {
 		d.opts.Configure(cfg)
 	}
+	// Dendrite asks for a password before a business identity may publish its
+	// cross-signing keys; StartService sets it on the account, as an admin would.
+	for i := range cfg.Tenants {
+		if cfg.Tenants[i].AccountPassword == "" {
+			cfg.Tenants[i].AccountPassword = rand.Text()
+		}
+	}
 	if err := writeYAML(d.ConfigPath, cfg); err != nil {
 		return err
 	}
@@ -157,6 +165,14 @@ func (d *Deployment) StartService(ctx context.Context, prepare ...func(*bridge.B
 	cfg, err := config.Load(d.ConfigPath)
 	if err != nil {
 		return err
+	}
+	for i := range cfg.Tenants {
+		if pw := cfg.Tenants[i].AccountPassword; pw != "" {
+			err = d.Bed.Business.SetAppserviceUserPassword(ctx, cfg.Appservice.ASToken, cfg.BusinessUserID(&cfg.Tenants[i]).String(), pw)
+			if err != nil {
+				return err
+			}
+		}
 	}
 	svc := bridge.New(cfg, d.opts.Log)
 	for _, fn := range prepare {

@@ -101,7 +101,7 @@ func (s *Server) uploadKeys(w http.ResponseWriter, r *http.Request, user string)
 	writeJSON(w, http.StatusOK, map[string]any{"one_time_key_counts": map[string]int{"signed_curve25519": dev.otks}})
 }
 
-func (s *Server) queryKeys(w http.ResponseWriter, r *http.Request, _ string) {
+func (s *Server) queryKeys(w http.ResponseWriter, r *http.Request, asker string) {
 	var req struct {
 		DeviceKeys map[string][]string `json:"device_keys"`
 	}
@@ -119,8 +119,10 @@ func (s *Server) queryKeys(w http.ResponseWriter, r *http.Request, _ string) {
 			}
 		}
 	}
+	answer := map[string]any{"device_keys": out, "failures": map[string]any{}}
+	s.crossSigningKeysFor(req.DeviceKeys, asker, answer)
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{"device_keys": out, "failures": map[string]any{}})
+	writeJSON(w, http.StatusOK, answer)
 }
 
 func (s *Server) getProfile(w http.ResponseWriter, r *http.Request, _ string) {

@@ -64,6 +64,7 @@ type Server struct {
 	unknown      map[string]int
 	devices      map[string]device                     // access token -> device
 	deviceKeys   map[string]map[string]json.RawMessage // user -> device ID -> keys
+	crossSigning map[string]crossSigning               // user -> published cross-signing keys
 	// roomState is the state of rooms created here (customer rooms, which "federation"
 	// made known through SetMembership, have none but their members).
 	roomState map[string]map[stateKey]*stateEvent
@@ -85,7 +86,7 @@ func Start(opts Options) (*Server, error) {
 		registered: map[string]bool{}, profiles: map[string]map[string]string{},
 		members: map[string]map[string]string{}, sent: map[string]string{},
 		sendsPerRoom: map[string]int{}, changed: make(chan struct{}), unknown: map[string]int{},
-		devices: map[string]device{}, deviceKeys: map[string]map[string]json.RawMessage{},
+		devices: map[string]device{}, deviceKeys: map[string]map[string]json.RawMessage{}, crossSigning: map[string]crossSigning{},
 		roomState: map[string]map[stateKey]*stateEvent{}, media: map[string]media{}, counts: map[string]int{},
 	}
 	s.srv = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
@@ -117,6 +118,8 @@ func (s *Server) routes() http.Handler {
 	auth("POST "+c+"v3/login", s.login)
 	auth("POST "+c+"v3/keys/upload", s.uploadKeys)
 	auth("POST "+c+"v3/keys/query", s.queryKeys)
+	auth("POST "+c+"v3/keys/device_signing/upload", s.uploadCrossSigning)
+	auth("POST "+c+"v3/keys/signatures/upload", s.uploadSignatures)
 	auth("GET "+c+"v3/profile/{user}/{field}", s.getProfile)
 	auth("PUT "+c+"v3/profile/{user}/{field}", s.putProfile)
 	auth("POST "+c+"v3/join/{room}", s.join)

@@ -37,6 +37,7 @@ for (const name of Object.keys(levels)) {
 
 const sdk = await import("matrix-js-sdk");
 const { createClient, ClientEvent, SyncState, MatrixEventEvent, RoomEvent, RoomMemberEvent, EventType } = sdk;
+const { OnlySignedDevicesIsolationMode, AllDevicesIsolationMode } = await import("matrix-js-sdk/lib/crypto-api/index.js");
 
 let client = null;
 
@@ -115,7 +116,11 @@ function joinedRoom(roomId, timeoutMs = 15000) {
 }
 
 const commands = {
-  async login({ baseUrl, user, password }) {
+  // login logs in and, like Element today, bootstraps the user's cross-signing
+  // (signing this device) and excludes insecure devices (MSC4153): room keys go only
+  // to devices their owner cross-signed, and events from other devices do not
+  // decrypt. legacyDeviceMode keeps the old share-with-every-device mode.
+  async login({ baseUrl, user, password, legacyDeviceMode }) {
     if (client) throw new Error("already logged in");
     const tmp = createClient({ baseUrl });
     const res = await tmp.loginRequest({
@@ -140,7 +145,34 @@ const commands = {
     // Wait until our device keys are on the server, so that others can
     // encrypt for us as soon as login returns.
     await waitForOwnKeys(res.user_id, res.device_id);
+    const crypto = client.getCrypto();
+    if (legacyDeviceMode) {
+      crypto.setDeviceIsolationMode(new AllDevicesIsolationMode(false));
+    } else {
+      await crypto.bootstrapCrossSigning({
+        authUploadDeviceSigningKeys: (makeRequest) =>
+          makeRequest({ type: "m.login.password", identifier: { type: "m.id.user", user: res.user_id }, password }),
+      });
+      if (!(await crypto.isCrossSigningReady())) throw new Error("cross-signing is not ready after bootstrapping");
+      crypto.setDeviceIsolationMode(new OnlySignedDevicesIsolationMode());
+    }
     return { userId: res.user_id, deviceId: res.device_id };
+  },
+
+  // trust reports how this client sees another user and their devices: whether the
+  // identity is known and needs approval (it changed), each device's cross-signing
+  // status, and the master key the client holds.
+  async trust({ userId }) {
+    const crypto = needClient().getCrypto();
+    const devices = (await crypto.getUserDeviceInfo([userId], true)).get(userId) ?? new Map();
+    const out = [];
+    for (const deviceId of devices.keys()) {
+      const st = await crypto.getDeviceVerificationStatus(userId, deviceId);
+      out.push({ deviceId, signedByOwner: !!st?.signedByOwner, crossSigningVerified: !!st?.crossSigningVerified });
+    }
+    const user = await crypto.getUserVerificationStatus(userId);
+    const identity = await crypto.userHasCrossSigningKeys(userId, true);
+    return { known: user.known, needsUserApproval: !!user.needsUserApproval, hasCrossSigningKeys: identity, devices: out };
   },
 
   async createDM({ userId, encrypted }) {

@@ -59,7 +59,9 @@ func (s *RoomState) Member(userID string) *Member {
 
 // Login logs in with a password, sets up Rust crypto (in memory), starts
 // syncing, and returns after the first sync once the device's keys are on
-// the server.
+// the server. Like Element today it bootstraps the user's cross-signing and
+// excludes insecure devices (MSC4153): keys go only to devices their owner
+// cross-signed, and events from any other device do not decrypt.
 func (c *Client) Login(ctx context.Context, baseURL, user, password string) (userID, deviceID string, err error) {
 	var res struct{ UserID, DeviceID string }
 	err = c.call(ctx, "login", map[string]any{"baseUrl": baseURL, "user": user, "password": password}, 60*time.Second, &res)
@@ -150,4 +152,39 @@ func (c *Client) RoomState(ctx context.Context, roomID string) (*RoomState, erro
 		return nil, err
 	}
 	return &st, nil
+}
+
+// Trust is how the client sees another user's cryptographic identity.
+type Trust struct {
+	// Known: the client has pinned an identity for the user; NeedsUserApproval: the
+	// identity changed since (the client warns).
+	Known               bool          `json:"known"`
+	NeedsUserApproval   bool          `json:"needsUserApproval"`
+	HasCrossSigningKeys bool          `json:"hasCrossSigningKeys"`
+	Devices             []DeviceTrust `json:"devices"`
+}
+
+// DeviceTrust is one of the user's devices.
+type DeviceTrust struct {
+	DeviceID             string `json:"deviceId"`
+	SignedByOwner        bool   `json:"signedByOwner"`
+	CrossSigningVerified bool   `json:"crossSigningVerified"`
+}
+
+// Device returns the device with deviceID, or nil.
+func (t *Trust) Device(deviceID string) *DeviceTrust {
+	for i := range t.Devices {
+		if t.Devices[i].DeviceID == deviceID {
+			return &t.Devices[i]
+		}
+	}
+	return nil
+}
+
+// Trust asks the client how it sees userID's identity and devices (fetching
+// their keys afresh).
+func (c *Client) Trust(ctx context.Context, userID string) (*Trust, error) {
+	var res Trust
+	err := c.call(ctx, "trust", map[string]any{"userId": userID}, 30*time.Second, &res)
+	return &res, err
 }

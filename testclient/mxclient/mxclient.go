@@ -26,12 +26,14 @@ type Client struct {
 	*mautrix.Client
 	Crypto *cryptohelper.CryptoHelper
 
-	mu      sync.Mutex
-	events  map[id.RoomID][]*event.Event
-	changed chan struct{}
-	cancel  context.CancelFunc
-	done    chan struct{}
-	db      *dbutil.Database
+	mu     sync.Mutex
+	events map[id.RoomID][]*event.Event
+	// untrusted are decrypted events from devices the client excludes.
+	untrusted map[id.RoomID][]*event.Event
+	changed   chan struct{}
+	cancel    context.CancelFunc
+	done      chan struct{}
+	db        *dbutil.Database
 }
 
 // Options for Login.
@@ -52,7 +54,7 @@ func Login(ctx context.Context, opts Options) (*Client, error) {
 		return nil, err
 	}
 	cli.Log = opts.Log
-	c := &Client{Client: cli, events: map[id.RoomID][]*event.Event{}, changed: make(chan struct{})}
+	c := &Client{Client: cli, events: map[id.RoomID][]*event.Event{}, untrusted: map[id.RoomID][]*event.Event{}, changed: make(chan struct{})}
 	login := &mautrix.ReqLogin{
 		Type:             mautrix.AuthTypePassword,
 		Identifier:       mautrix.UserIdentifier{Type: mautrix.IdentifierTypeUser, User: opts.UserID.String()},
@@ -73,6 +75,13 @@ func Login(ctx context.Context, opts Options) (*Client, error) {
 			return nil, fmt.Errorf("crypto init: %w", err)
 		}
 		cli.Crypto = c.Crypto
+		if err = c.bootstrapCrossSigning(ctx, opts.Password); err != nil {
+			return nil, fmt.Errorf("cross-signing: %w", err)
+		}
+		// Exclude insecure devices, as Element does (MSC4153): room keys only for
+		// devices their owner cross-signed; what other devices sent is not shown.
+		c.Crypto.Machine().SendKeysMinTrust = id.TrustStateCrossSignedTOFU
+		c.Crypto.Machine().ShareKeysMinTrust = id.TrustStateCrossSignedTOFU
 	} else {
 		if _, err = cli.Login(ctx, login); err != nil {
 			return nil, err
@@ -107,10 +116,65 @@ func (c *Client) record(ctx context.Context, evt *event.Event) {
 		return
 	}
 	c.mu.Lock()
+	if evt.Mautrix.WasEncrypted && evt.Mautrix.TrustState < id.TrustStateCrossSignedTOFU {
+		// From a device its owner did not cross-sign, or an identity that changed:
+		// a client that excludes insecure devices shows it as undecryptable.
+		c.untrusted[evt.RoomID] = append(c.untrusted[evt.RoomID], evt)
+		c.mu.Unlock()
+		return
+	}
 	c.events[evt.RoomID] = append(c.events[evt.RoomID], evt)
 	close(c.changed)
 	c.changed = make(chan struct{})
 	c.mu.Unlock()
+}
+
+// Untrusted returns the events the client decrypted but does not show: sent by a
+// device its owner did not cross-sign.
+func (c *Client) Untrusted(roomID id.RoomID) []*event.Event {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]*event.Event(nil), c.untrusted[roomID]...)
+}
+
+// bootstrapCrossSigning gives the user a cross-signing identity and signs this
+// device with it, as Element does at first login.
+func (c *Client) bootstrapCrossSigning(ctx context.Context, password string) error {
+	mach := c.Crypto.Machine()
+	keys, err := mach.GenerateCrossSigningKeys()
+	if err != nil {
+		return err
+	}
+	err = mach.PublishCrossSigningKeys(ctx, keys, func(uia *mautrix.RespUserInteractive) any {
+		return map[string]any{
+			"type": mautrix.AuthTypePassword, "session": uia.Session, "password": password,
+			"identifier": mautrix.UserIdentifier{Type: mautrix.IdentifierTypeUser, User: c.UserID.String()},
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if err = mach.SignOwnDevice(ctx, mach.OwnIdentity()); err != nil {
+		return err
+	}
+	return mach.SignOwnMasterKey(ctx)
+}
+
+// DeviceTrust is how this client trusts another user's device after fetching their
+// keys afresh: at least id.TrustStateCrossSignedTOFU means signed by its owner's
+// identity as first seen; id.TrustStateCrossSignedUntrusted means the identity
+// changed since.
+func (c *Client) DeviceTrust(ctx context.Context, userID id.UserID, deviceID id.DeviceID) (id.TrustState, error) {
+	mach := c.Crypto.Machine()
+	devices, err := mach.FetchKeys(ctx, []id.UserID{userID}, false)
+	if err != nil {
+		return id.TrustStateUnset, err
+	}
+	device := devices[userID][deviceID]
+	if device == nil {
+		return id.TrustStateUnset, fmt.Errorf("%s has no device %s", userID, deviceID)
+	}
+	return mach.ResolveTrustContext(ctx, device)
 }
 
 // Events returns the (decrypted) timeline events seen in a room so far.
