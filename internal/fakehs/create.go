@@ -129,8 +129,25 @@ func (s *Server) putState(w http.ResponseWriter, r *http.Request, user string) {
 		writeError(w, http.StatusForbidden, "M_FORBIDDEN", user+" is not in the room")
 		return
 	}
+	kind := "state"
+	if r.PathValue("type") == "m.room.member" {
+		// A member event set directly is a membership change (an invite that
+		// carries is_direct, say), refused like one.
+		var member struct {
+			Membership string `json:"membership"`
+		}
+		_ = json.Unmarshal(content, &member)
+		if member.Membership == "invite" && s.members[room][r.PathValue("key")] == "join" {
+			s.mu.Unlock()
+			writeError(w, http.StatusForbidden, "M_FORBIDDEN", r.PathValue("key")+" is already in the room")
+			return
+		}
+		if member.Membership == "invite" {
+			kind = "invite"
+		}
+	}
 	eventID := s.setStateLocked(room, user, r.PathValue("type"), r.PathValue("key"), content)
-	s.counts["state"]++
+	s.counts[kind]++
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]string{"event_id": eventID})
 }
