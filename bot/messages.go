@@ -20,3 +20,9 @@ const (
 	DirectChatsOnly       = "We only talk in direct chats, so that nobody else reads your conversation. Please start a direct chat with us."
 	UnreadableMessage     = "We could not read one of your messages (it was encrypted with keys we never received). Please send it again."
 )
+
+// NotStaffAnyMore answers a command in the control room of someone who is no longer
+// on the tenant's staff: the room stays, but it serves them no more.
+func NotStaffAnyMore(tenant string) string {
+	return "You are no longer on " + tenant + "'s staff, so this room takes no more commands. Ask an administrator if that is a mistake."
+}

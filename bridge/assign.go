@@ -148,7 +148,7 @@ func (b *Bridge) nameInConversation(ctx context.Context, t *Tenant, conv *databa
 
 // handleMonitor joins a supervisor to a conversation's side room. Only the tenant's
 // own conversations can be found: another tenant's look like no conversation at all.
-func (b *Bridge) handleMonitor(ctx context.Context, j *job, t *Tenant, staff *database.StaffMember, args []string) error {
+func (b *Bridge) handleMonitor(ctx context.Context, j *job, t *Tenant, staff *database.StaffMember, role routing.Role, args []string) error {
 	var conv *database.Conversation
 	var err error
 	if len(args) == 1 {
@@ -161,7 +161,7 @@ func (b *Bridge) handleMonitor(ctx context.Context, j *job, t *Tenant, staff *da
 	}
 	return j.Commit(ctx, func(ctx context.Context) error {
 		switch {
-		case t.staffEntry(staff.UserID).Role != routing.RoleSupervisor:
+		case role != routing.RoleSupervisor:
 			return b.reply(ctx, j, t, "Only supervisors can monitor conversations.")
 		case len(args) != 1:
 			return b.reply(ctx, j, t, "Usage: **!monitor** *conversation number* (see **!conversations**).")

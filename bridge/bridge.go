@@ -46,6 +46,10 @@ type Bridge struct {
 	// it (set before Start): for maintenance, and for tests of a crash between
 	// receiving and handling.
 	HoldInbox bool
+	// RecordDelay holds back recording a room the service has just created (set
+	// before Start): tests widen the moment in which the room exists on the
+	// homeserver but not yet in the database, as a slow database would.
+	RecordDelay time.Duration
 
 	tenants map[id.UserID]*Tenant
 
@@ -155,6 +159,16 @@ func (b *Bridge) Stop() {
 	if b.DB != nil {
 		_ = b.DB.Close()
 		b.DB = nil
+	}
+}
+
+// roomCreated is called between creating a room and recording it.
+func (b *Bridge) roomCreated(ctx context.Context) {
+	if b.RecordDelay > 0 {
+		select {
+		case <-ctx.Done():
+		case <-time.After(b.RecordDelay):
+		}
 	}
 }
 

@@ -78,6 +78,7 @@ func (b *Bridge) createStaffRooms(ctx context.Context, t *Tenant, customer id.Us
 	}
 	r.desk, r.side = desk.RoomID, side.RoomID
 	zerolog.Ctx(ctx).Info().Stringer("desk_room", r.desk).Stringer("side_room", r.side).Msg("Created the staff rooms")
+	b.roomCreated(ctx)
 	return r, nil
 }
 

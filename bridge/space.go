@@ -26,6 +26,7 @@ func (b *Bridge) ensureSpace(ctx context.Context, t *Tenant) error {
 		return err
 	}
 	zerolog.Ctx(ctx).Info().Str("tenant", t.ID).Stringer("space", resp.RoomID).Msg("Created the tenant's space")
+	b.roomCreated(ctx)
 	// Staff are invited once the space is recorded, like in every room the service
 	// creates (see createControlRoom).
 	defer b.outbox.Wake()

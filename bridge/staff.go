@@ -110,6 +110,7 @@ func (b *Bridge) createControlRoom(ctx context.Context, t *Tenant, staff routing
 		return err
 	}
 	zerolog.Ctx(ctx).Info().Str("tenant", t.ID).Stringer("staff", userID).Stringer("room_id", resp.RoomID).Msg("Created a control room")
+	b.roomCreated(ctx)
 	defer b.outbox.Wake()
 	return b.DB.DoTxn(ctx, nil, func(ctx context.Context) error {
 		if err := b.DB.Staff.SetControlRoom(ctx, t.ID, userID, resp.RoomID); err != nil {
@@ -127,6 +128,18 @@ func (b *Bridge) createControlRoom(ctx context.Context, t *Tenant, staff routing
 func (b *Bridge) handleControl(ctx context.Context, j *job, t *Tenant, staff *database.StaffMember) error {
 	if j.evt.Sender != staff.UserID {
 		return nil
+	}
+	entry := t.staffEntry(staff.UserID)
+	if entry == nil {
+		// Taken off the staff since the room was made: nothing is carried out, but a
+		// command is answered rather than met with silence.
+		if j.evt.Type != event.EventMessage {
+			return nil
+		}
+		if _, ok := bot.ParseCommand(j.evt.Content.AsMessage().Body); !ok {
+			return nil
+		}
+		return j.Commit(ctx, func(ctx context.Context) error { return b.reply(ctx, j, t, bot.NotStaffAnyMore(t.Name)) })
 	}
 	if j.evt.Type != event.EventMessage {
 		convID, accept, ok, err := b.offerAnswer(ctx, j.evt, j.entry.Attempts < answerRetries)
@@ -146,7 +159,7 @@ func (b *Bridge) handleControl(ctx context.Context, j *job, t *Tenant, staff *da
 	case "accept", "decline":
 		return b.handleOfferAnswer(ctx, j, t, staff, cmd.Name == "accept", 0)
 	case "monitor":
-		return b.handleMonitor(ctx, j, t, staff, cmd.Args)
+		return b.handleMonitor(ctx, j, t, staff, entry.Role, cmd.Args)
 	case "conversations":
 		if reply, err = b.listConversations(ctx, t); err != nil {
 			return err
