@@ -54,6 +54,8 @@ func editConfig(t *testing.T, d *deploy.Deployment, edit func(*config.Config)) s
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The service's own database, where its cross-signing identity is.
+	cfg.Database.URI = d.Config.ResolvePath(d.Config.Database.URI)
 	edit(cfg)
 	data, err := yaml.Marshal(cfg)
 	if err != nil {
@@ -105,6 +107,9 @@ func TestExitCodes(t *testing.T) {
 		}, bridge.ExitExclusive, "regenerate the registration"},
 		{"database of another program", func(c *config.Config) { c.Database.URI = foreignDB }, bridge.ExitDatabaseNotOwned, "database of its own"},
 		{"listener taken", func(c *config.Config) { c.Appservice.Listen = busy.Addr().String() }, bridge.ExitListen, "appservice.listen"},
+		{"cross-signing identity lost with the database", func(c *config.Config) {
+			c.Database.URI = filepath.Join(t.TempDir(), "fresh.db")
+		}, bridge.ExitCrossSigning, "-import-cross-signing"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
