@@ -2,6 +2,8 @@ module github.com/contactcenter/contactcenter
 
 go 1.26.0
 
+toolchain go1.26.10
+
 require (
 	github.com/google/uuid v1.6.0
 	github.com/lib/pq v1.12.3
@@ -30,7 +32,7 @@ require (
 	github.com/yuin/goldmark v1.8.6 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
 	golang.org/x/exp v0.0.0-20261014143641-f0251eb4aa3e // indirect
-	golang.org/x/net v0.61.0 // indirect
+	golang.org/x/net v0.62.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/text v0.43.0 // indirect
 	modernc.org/libc v1.80.1 // indirect

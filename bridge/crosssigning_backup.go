@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -13,6 +12,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/contactcenter/contactcenter/config"
+	"github.com/contactcenter/contactcenter/internal/secretfile"
 )
 
 // backupFormat names the layout of a cross-signing backup file.
@@ -56,7 +56,7 @@ func ExportCrossSigning(ctx context.Context, cfg *config.Config, log zerolog.Log
 	if err != nil {
 		return 0, err
 	}
-	return len(rows), writeSecretFile(path, append(data, '\n'))
+	return len(rows), secretfile.Write(path, append(data, '\n'))
 }
 
 // ImportCrossSigning stores the identities of a backup file. An identity the database
@@ -105,34 +105,4 @@ func ImportCrossSigning(ctx context.Context, cfg *config.Config, log zerolog.Log
 		stored++
 	}
 	return stored, nil
-}
-
-// writeSecretFile writes a file only its owner can read, through a temporary file
-// renamed into place, so no reader ever sees it half written or with wider rights.
-func writeSecretFile(path string, data []byte) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	if err = tmp.Chmod(0o600); err != nil {
-		_ = tmp.Close()
-		return err
-	}
-	if _, err = tmp.Write(data); err != nil {
-		_ = tmp.Close()
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		_ = tmp.Close()
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

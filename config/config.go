@@ -6,12 +6,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 	"maunium.net/go/mautrix/id"
@@ -230,17 +232,23 @@ func (c *Config) Validate(requireSecrets bool) error {
 		add("appservice.ghost_username_template must contain {{.}} exactly once")
 	}
 	if requireSecrets {
-		for name, v := range map[string]string{
+		secrets := map[string]string{
 			"appservice.as_token": c.Appservice.ASToken, "appservice.hs_token": c.Appservice.HSToken,
-			"appservice.sender_localpart": c.Appservice.SenderLocalpart,
-			"privacy.pseudonym_key":       c.Privacy.PseudonymKey,
-		} {
-			if v == "" || v == Generate {
+			"privacy.pseudonym_key": c.Privacy.PseudonymKey,
+		}
+		if c.Encryption.Enabled {
+			secrets["encryption.pickle_key"] = c.Encryption.PickleKey
+		}
+		for name, v := range secrets {
+			switch {
+			case v == "" || v == Generate:
 				add("%s is not set: generate the registration first (-g)", name)
+			case secretBits(v) < minSecretBits:
+				add("%s is too weak (about %d bits; at least %d): replace it with \"generate\" and run -g", name, secretBits(v), minSecretBits)
 			}
 		}
-		if c.Encryption.Enabled && (c.Encryption.PickleKey == "" || c.Encryption.PickleKey == Generate) {
-			add("encryption.pickle_key is not set: generate the registration first (-g)")
+		if v := c.Appservice.SenderLocalpart; v == "" || v == Generate {
+			add("appservice.sender_localpart is not set: generate the registration first (-g)")
 		}
 	}
 	switch c.Database.Type {
@@ -263,6 +271,45 @@ func (c *Config) Validate(requireSecrets bool) error {
 	}
 	errs = append(errs, c.validateTenants()...)
 	return errors.Join(errs...)
+}
+
+// minSecretBits is the least strength of a token or key: 32 random bytes' worth. A
+// short hand-made pseudonym key would let staff test guesses of Matrix IDs against
+// ghost IDs; a short token lets anyone who can guess it speak for the homeserver.
+const minSecretBits = 256
+
+// secretBits estimates a secret's strength as if each character were drawn at random
+// from the character classes it uses, and gives nothing to a string of few distinct
+// characters (a repeated word is not random, whatever its length).
+func secretBits(s string) int {
+	var lower, upper, digit, other bool
+	distinct := map[rune]bool{}
+	for _, r := range s {
+		distinct[r] = true
+		switch {
+		case r >= 'a' && r <= 'z':
+			lower = true
+		case r >= 'A' && r <= 'Z':
+			upper = true
+		case r >= '0' && r <= '9':
+			digit = true
+		default:
+			other = true
+		}
+	}
+	if len(distinct) < 16 {
+		return 0
+	}
+	alphabet := 0
+	for _, c := range []struct {
+		used bool
+		size int
+	}{{lower, 26}, {upper, 26}, {digit, 10}, {other, 32}} {
+		if c.used {
+			alphabet += c.size
+		}
+	}
+	return int(float64(utf8.RuneCountInString(s)) * math.Log2(float64(alphabet)))
 }
 
 func (c *Config) validateTenants() (errs []error) {

@@ -146,3 +146,75 @@ func TestCommittedRegistrationMatchesExample(t *testing.T) {
 		}
 	}
 }
+
+// The example registration in the repository carries no usable tokens: installed as
+// it is, it cannot match any service's config.
+func TestCommittedRegistrationHasNoTokens(t *testing.T) {
+	committed, err := appservice.LoadRegistration("../registration.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, token := range map[string]string{"as_token": committed.AppToken, "hs_token": committed.ServerToken} {
+		if token != config.ExampleRegistrationToken {
+			t.Errorf("%s is %q, want the placeholder %q", name, token, config.ExampleRegistrationToken)
+		}
+	}
+}
+
+// -g on a config and a registration that exist world-readable leaves both readable by
+// their owner alone.
+func TestGeneratedFilesAreOwnerOnly(t *testing.T) {
+	path := writeExample(t)
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	regPath := filepath.Join(filepath.Dir(path), "registration.yaml")
+	if err := os.WriteFile(regPath, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _, err := config.FillGenerated(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err = cfg.SaveRegistration(regPath); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, regPath} {
+		info, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v, want 0600", filepath.Base(p), info.Mode().Perm())
+		}
+	}
+}
+
+// Weak hand-written secrets are refused: each must be worth 32 random bytes.
+func TestWeakSecretsRefused(t *testing.T) {
+	path := writeExample(t)
+	cfg, _, err := config.FillGenerated(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err = cfg.Validate(true); err != nil {
+		t.Fatalf("generated secrets refused: %v", err)
+	}
+	for _, weak := range []string{"pseudonym", "bench-pseudonym-key", strings.Repeat("ab", 40), "0123456789abcdef0123456789abcdef"} {
+		c := *cfg
+		c.Privacy.PseudonymKey, c.Encryption.PickleKey, c.Appservice.HSToken = weak, weak, weak
+		err := c.Validate(true)
+		for _, key := range []string{"privacy.pseudonym_key", "encryption.pickle_key", "appservice.hs_token"} {
+			if err == nil || !strings.Contains(err.Error(), key+" is too weak") {
+				t.Errorf("%s = %q accepted: %v", key, weak, err)
+			}
+		}
+	}
+	// 43 characters of base64 (32 bytes) and 64 of hex are enough.
+	c := *cfg
+	c.Privacy.PseudonymKey = "q3J7-Zx_9LmP2Wc8Rv6Yb3Nk5Hd1Gf0JsTa4Ue7Io2B"
+	c.Encryption.PickleKey = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+	if err := c.Validate(true); err != nil {
+		t.Errorf("strong secrets refused: %v", err)
+	}
+}

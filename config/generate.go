@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/contactcenter/contactcenter/internal/secretfile"
 )
 
 // generatedKeys are the config paths whose "generate" value is replaced by a secret.
@@ -51,7 +53,7 @@ func FillGenerated(path string) (*Config, bool, error) {
 		if err = enc.Encode(&doc); err != nil {
 			return nil, false, err
 		}
-		if err = writeFileAtomic(path, buf.Bytes(), 0o600); err != nil {
+		if err = secretfile.Write(path, buf.Bytes()); err != nil {
 			return nil, false, err
 		}
 	}
@@ -97,12 +99,4 @@ func randomString(n int) string {
 		buf[i] = alphabet[int(b)%len(alphabet)]
 	}
 	return string(buf)
-}
-
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, mode); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"maunium.net/go/mautrix/appservice"
+
+	"github.com/contactcenter/contactcenter/internal/secretfile"
 )
 
 // Registration derives the appservice registration from the config, so the config
@@ -34,4 +36,18 @@ func (c *Config) Registration() *appservice.Registration {
 		reg.MSC4190 = c.Encryption.MSC4190
 	}
 	return reg
+}
+
+// ExampleRegistrationToken stands in for both tokens in the repository's example
+// registration, which must never be usable as it is.
+const ExampleRegistrationToken = "placeholder-run-contactcenter-g"
+
+// SaveRegistration writes the registration for the homeserver. It holds both tokens,
+// so it is written for its owner alone, replacing whatever file was there.
+func (c *Config) SaveRegistration(path string) error {
+	data, err := c.Registration().YAML()
+	if err != nil {
+		return err
+	}
+	return secretfile.Write(path, []byte(data))
 }

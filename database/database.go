@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	_ "github.com/lib/pq"
@@ -15,6 +16,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/contactcenter/contactcenter/database/upgrades"
+	"github.com/contactcenter/contactcenter/internal/secretfile"
 )
 
 // Owner is written into the database on first use; a database owned by another
@@ -50,6 +52,27 @@ type Config struct {
 	MaxIdleConns int
 }
 
+// restrictSQLiteFiles makes the database file readable by the service alone before
+// SQLite opens it: it holds device access tokens and customer data. SQLite gives its
+// -wal and -shm files the main file's permissions; existing ones are narrowed too.
+func restrictSQLiteFiles(uri string) error {
+	path, _, _ := strings.Cut(strings.TrimPrefix(uri, "file:"), "?")
+	if path == "" || path == ":memory:" {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, secretfile.Mode)
+	if err != nil {
+		return fmt.Errorf("creating the database file: %w", err)
+	}
+	_ = f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err = secretfile.Restrict(p); err != nil {
+			return fmt.Errorf("restricting %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
 // ErrNotOwned is returned when the database belongs to another program.
 var ErrNotOwned = errors.New("database belongs to another program")
 
@@ -72,6 +95,9 @@ func Open(cfg Config, log zerolog.Logger) (*Database, error) {
 			sep = "&"
 		}
 		uri += sep + "_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+		if err := restrictSQLiteFiles(cfg.URI); err != nil {
+			return nil, err
+		}
 	default:
 		return nil, fmt.Errorf("unknown database type %q", cfg.Type)
 	}

@@ -192,3 +192,33 @@ func TestRefusesForeignDatabase(t *testing.T) {
 		t.Fatalf("want ErrNotOwned, got %v", err)
 	}
 }
+
+// The SQLite database and its -wal and -shm files hold access tokens and customer
+// data: readable by the service alone, also when an older file was created wider.
+func TestSQLiteFilesAreOwnerOnly(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "contactcenter.db")
+	for round := range 2 {
+		db, err := database.Open(database.Config{Type: "sqlite", URI: path}, zerolog.Nop())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err = db.Upgrade(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []string{path, path + "-wal", path + "-shm"} {
+			info, err := os.Stat(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.Mode().Perm() != 0o600 {
+				t.Errorf("round %d: %s has mode %v, want 0600", round, filepath.Base(p), info.Mode().Perm())
+			}
+		}
+		_ = db.Close()
+		// An existing database created world-readable is narrowed at the next open.
+		for _, p := range []string{path, path + "-wal", path + "-shm"} {
+			_ = os.Chmod(p, 0o644)
+		}
+	}
+}

@@ -32,8 +32,8 @@ import (
 const (
 	replicaDomain      = "replicas.local"
 	replicaBusiness    = "@acme:" + replicaDomain
-	replicaASToken     = "replicas-as-token"
-	replicaHSToken     = "replicas-hs-token"
+	replicaASToken     = "replicas-as-token-4Tq9Zx7LmP2Wc8Rv6Yb3Nk5Hd1Gf0Js"
+	replicaHSToken     = "replicas-hs-token-8Kp3Vb6Xn1Qz9Wm4Rc7Ty2Lh5Dg0Fs"
 	replicaSender      = "replicassender"
 	replicaAgents      = 20
 	replicaCapacity    = 10
@@ -178,8 +178,8 @@ func replicaConfig(t *testing.T, listen, hsURL, dbURI string) *config.Config {
 	cfg.Path = filepath.Join(t.TempDir(), "config.yaml")
 	cfg.Appservice.Listen, cfg.Appservice.Address = listen, "http://"+listen
 	cfg.Appservice.ASToken, cfg.Appservice.HSToken, cfg.Appservice.SenderLocalpart = replicaASToken, replicaHSToken, replicaSender
-	cfg.Encryption.PickleKey = "replicas-pickle-key"
-	cfg.Privacy.PseudonymKey = "replicas-pseudonym-key"
+	cfg.Encryption.PickleKey = "replicas-pickle-key-7Hn2Qw9Xc4Vb1Zm6Lp3Rt8Ky5Jd0Gs"
+	cfg.Privacy.PseudonymKey = "replicas-pseudonym-key-3Wd8Nq1Zx6Cv9Bm4Lk7Rp2Ty5Hg0Fs"
 	cfg.Database.Type, cfg.Database.URI = "postgres", dbURI
 	cfg.Homeserver.Address, cfg.Homeserver.Domain = hsURL, replicaDomain
 	cfg.Tenants = cfg.Tenants[:1]

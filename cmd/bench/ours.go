@@ -139,8 +139,8 @@ func benchConfig(ctx context.Context, dir, listen, hsURL string, pg *pgcluster.C
 	}
 	// With encryption on (the default config) each business identity gets a device
 	// and a /sync loop; the rooms stay unencrypted, so no event is decrypted.
-	cfg.Encryption.Enabled, cfg.Encryption.PickleKey = encryption, "bench-pickle-key"
-	cfg.Privacy.PseudonymKey = "bench-pseudonym-key"
+	cfg.Encryption.Enabled, cfg.Encryption.PickleKey = encryption, "bench-pickle-key-5Gh8Rt2Xc9Vb4Nm1Qz7Lp3Wk6Jd0Fs"
+	cfg.Privacy.PseudonymKey = "bench-pseudonym-key-9Fd2Kq7Xz4Cv1Bn8Lm5Rw3Ty6Hg0Ps"
 	if idleConns > 0 {
 		cfg.Database.MaxIdleConns = idleConns
 	}

@@ -17,8 +17,8 @@ import (
 const (
 	domain          = "bench.local"
 	businessUser    = "@acme:" + domain
-	asToken         = "bench-as-token"
-	hsToken         = "bench-hs-token"
+	asToken         = "bench-as-token-2Lk9Qw4Xc7Vb1Nm6Zp3Rt8Hy5Jd0Gf"
+	hsToken         = "bench-hs-token-6Pm1Zx8Qc3Vb9Nk4Lw7Rt2Hy5Jd0Gs"
 	senderLocalpart = "benchsender"
 )
 

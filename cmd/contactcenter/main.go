@@ -5,6 +5,7 @@
 //	contactcenter -c config.yaml                         run
 //	contactcenter -c config.yaml -export-cross-signing F back up the business identities' cross-signing keys
 //	contactcenter -c config.yaml -import-cross-signing F restore them into a (fresh) database
+//	contactcenter -new-api-key                           make a context API key and its config line
 package main
 
 import (
@@ -12,6 +13,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -21,6 +23,7 @@ import (
 	"github.com/contactcenter/contactcenter"
 	"github.com/contactcenter/contactcenter/bridge"
 	"github.com/contactcenter/contactcenter/config"
+	"github.com/contactcenter/contactcenter/contextapi"
 )
 
 func main() {
@@ -30,9 +33,13 @@ func main() {
 	registrationPath := flag.String("r", "registration.yaml", "where -g writes the registration")
 	exportKeys := flag.String("export-cross-signing", "", "write the business identities' cross-signing keys to this file (0600) and exit")
 	importKeys := flag.String("import-cross-signing", "", "restore cross-signing keys from a file -export-cross-signing wrote, and exit")
+	newAPIKey := flag.Bool("new-api-key", false, "print a new context API key once, with the line for a tenant's api_keys, and exit")
 	flag.Parse()
 
 	switch {
+	case *newAPIKey:
+		printNewAPIKey(os.Stdout)
+		os.Exit(0)
 	case *writeExample:
 		exit(writeExampleConfig(*configPath))
 	case *generate:
@@ -78,11 +85,19 @@ func generateRegistration(configPath, registrationPath string) error {
 	if err = cfg.Validate(true); err != nil {
 		return &bridge.StartError{Code: bridge.ExitConfig, Err: err, Hint: "fix the config and run -g again"}
 	}
-	if err = cfg.Registration().Save(registrationPath); err != nil {
+	if err = cfg.SaveRegistration(registrationPath); err != nil {
 		return &bridge.StartError{Code: bridge.ExitRegistrationWrite, Err: err}
 	}
 	fmt.Fprintf(os.Stderr, "Wrote %s. Install it in the homeserver (app_service_api.config_files on Dendrite, app_service_config_files on Synapse) and restart the homeserver.\n", registrationPath)
 	return nil
+}
+
+// printNewAPIKey prints a fresh key for the tenant's system and the hash the config
+// keeps: the key is shown this once and stored nowhere.
+func printNewAPIKey(w io.Writer) {
+	key := contextapi.NewKey()
+	fmt.Fprintf(w, "API key (give it to the tenant's system; it is shown only now):\n  %s\n", key)
+	fmt.Fprintf(w, "Add this line to the tenant's api_keys in the config:\n  - %q\n", contextapi.KeyHashConfig(key))
 }
 
 // crossSigningBackup runs an export or import of the cross-signing identities.

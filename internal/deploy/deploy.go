@@ -130,7 +130,7 @@ func (d *Deployment) writeConfig(business *testbed.Server, port int) error {
 	if err = d.Config.Validate(true); err != nil {
 		return err
 	}
-	return d.Config.Registration().Save(d.RegistrationPath)
+	return d.Config.SaveRegistration(d.RegistrationPath)
 }
 
 // EditConfig changes the config file; the change applies at the next StartService.
