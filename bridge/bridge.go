@@ -239,12 +239,12 @@ func (b *Bridge) listen(ctx context.Context) error {
 	if err != nil {
 		return fatal(ExitListen, "is another process using appservice.listen?", err)
 	}
-	b.listener = ln
-	b.server = &http.Server{Handler: b.routes(api), ReadHeaderTimeout: 10 * time.Second}
+	b.listener = limitListener(ln, b.Config.Appservice.MaxConnections)
+	b.server = newHTTPServer(b.routes(api), b.Config.Appservice.IdleTimeout)
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()
-		if err := b.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := b.server.Serve(b.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			b.Log.Error().Err(err).Msg("HTTP server stopped")
 		}
 	}()

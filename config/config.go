@@ -19,6 +19,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/contactcenter/contactcenter"
+	"github.com/contactcenter/contactcenter/bot"
 	"github.com/contactcenter/contactcenter/consent"
 	"github.com/contactcenter/contactcenter/contextapi"
 	"github.com/contactcenter/contactcenter/contextmap"
@@ -60,7 +61,17 @@ type AppserviceConfig struct {
 	SenderLocalpart       string `yaml:"sender_localpart"`
 	BotUsername           string `yaml:"bot_username"`
 	GhostUsernameTemplate string `yaml:"ghost_username_template"`
+	// MaxConnections caps the listener's open connections (0: DefaultMaxConnections);
+	// IdleTimeout closes keep-alive connections that carry nothing (0: DefaultIdleTimeout).
+	MaxConnections int           `yaml:"max_connections"`
+	IdleTimeout    time.Duration `yaml:"idle_timeout"`
 }
+
+// Defaults of the listener's limits.
+const (
+	DefaultMaxConnections = 1024
+	DefaultIdleTimeout    = 2 * time.Minute
+)
 
 type DatabaseConfig struct {
 	Type         string `yaml:"type"`
@@ -222,6 +233,9 @@ func (c *Config) Validate(requireSecrets bool) error {
 	if c.Appservice.Listen == "" {
 		add("appservice.listen is required")
 	}
+	if c.Appservice.MaxConnections < 0 || c.Appservice.IdleTimeout < 0 {
+		add("appservice.max_connections and appservice.idle_timeout must not be negative")
+	}
 	if c.Appservice.ID == "" {
 		add("appservice.id is required")
 	}
@@ -352,6 +366,9 @@ func (c *Config) validateTenants() (errs []error) {
 			}
 		}
 		if err := consent.ValidatePurposes(t.Consent); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", where, err))
+		}
+		if err := bot.ValidatePromptPurposes(t.Consent); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", where, err))
 		}
 		if t.ConsentTimeout != 0 && t.ConsentTimeout < 5*time.Second {

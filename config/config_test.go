@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/contactcenter/contactcenter"
 	"github.com/contactcenter/contactcenter/config"
+	"github.com/contactcenter/contactcenter/consent"
 	"github.com/contactcenter/contactcenter/routing"
 )
 
@@ -216,5 +218,20 @@ func TestWeakSecretsRefused(t *testing.T) {
 	c.Encryption.PickleKey = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 	if err := c.Validate(true); err != nil {
 		t.Errorf("strong secrets refused: %v", err)
+	}
+}
+
+// A consent list no prompt can ask is refused at load, not at every conversation start.
+func TestUnaskableConsentListsRefused(t *testing.T) {
+	cfg := config.Example()
+	for i := range 10 {
+		cfg.Tenants[0].Consent = append(cfg.Tenants[0].Consent, consent.Purpose{Category: consent.Category(fmt.Sprintf("cat%d", i)), Purpose: "why"})
+	}
+	if err := cfg.Validate(false); err == nil || !strings.Contains(err.Error(), "at most 9") {
+		t.Errorf("ten categories: %v", err)
+	}
+	cfg.Tenants[0].Consent = []consent.Purpose{{Category: "remember", Purpose: "why"}}
+	if err := cfg.Validate(false); err == nil || !strings.Contains(err.Error(), "answer word") {
+		t.Errorf("a category named remember: %v", err)
 	}
 }
