@@ -208,11 +208,12 @@ func (t *Tenant) decrypt(ctx context.Context, evt *event.Event, attempts int) (*
 			t.Crypto.RequestSession(ctx, evt.RoomID, content.SenderKey, content.SessionID, evt.Sender, content.DeviceID)
 		}
 	}
-	if errors.Is(err, crypto.ErrNoSessionFound) {
-		return nil, fmt.Errorf("decrypting: %w", err)
-	} else if err != nil {
-		// Anything but a missing session (whose keys may still arrive) will not heal.
+	if err != nil && undecryptable(err) {
 		return nil, permanent(fmt.Errorf("decrypting: %w", err))
+	} else if err != nil {
+		// A missing session (its keys may still arrive) or a passing failure of the
+		// database or network: retried, within the inbox's bound.
+		return nil, fmt.Errorf("decrypting: %w", err)
 	}
 	decrypted.Mautrix.EventSource |= event.SourceDecrypted
 	return decrypted, nil

@@ -31,7 +31,16 @@ func (b *Bridge) routes(contextAPI http.Handler) http.Handler {
 	mux.HandleFunc("POST /_matrix/app/v1/ping", b.AS.PostPing)
 	mux.HandleFunc("GET /_matrix/mau/live", b.AS.GetLive)
 	mux.HandleFunc("GET /_matrix/mau/ready", b.AS.GetReady)
-	return mux
+	return b.withRequestLog(mux)
+}
+
+// withRequestLog gives every request the service's log in its context, so that what
+// handlers log (a context API request that failed, say) is not lost.
+func (b *Bridge) withRequestLog(next http.Handler) http.Handler {
+	log := b.Log.With().Str("component", "http").Logger()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(log.WithContext(r.Context())))
+	})
 }
 
 // transaction is the part of an appservice transaction we read: PDUs stay raw so
