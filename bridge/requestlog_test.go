@@ -21,8 +21,8 @@ type brokenStore struct{}
 var errDown = errors.New("database is down")
 
 func (brokenStore) UpsertCustomer(context.Context, string, contextapi.Customer) error { return errDown }
-func (brokenStore) AddPageViews(context.Context, string, []contextapi.PageView) error  { return errDown }
-func (brokenStore) SaveCode(context.Context, string, contextapi.Code) error             { return errDown }
+func (brokenStore) AddPageViews(context.Context, string, []contextapi.PageView) error { return errDown }
+func (brokenStore) SaveCode(context.Context, string, contextapi.Code) error           { return errDown }
 
 // A context API request that fails on the server's side is logged with its cause.
 func TestContextAPIServerErrorsAreLogged(t *testing.T) {
