@@ -5,7 +5,7 @@ export GOFLAGS := -tags=goolm -buildvcs=false
 export GOTOOLCHAIN := auto
 GO ?= go
 
-.PHONY: build sandbox test test-short bench vet fmt registration.yaml clean
+.PHONY: build sandbox test test-short bench vet fmt fuzz vulncheck registration.yaml clean
 
 build:
 	$(GO) build -o contactcenter ./cmd/contactcenter
@@ -16,9 +16,33 @@ sandbox:
 
 # Every test: unit tests, then the integration tests against the real test bed
 # (Dendrite, PostgreSQL, matrix-js-sdk), installing what they need on first use.
-test: vet
+test: vet vulncheck
 	$(GO) run ./cmd/testdeps
 	$(GO) test -count=1 -p 2 -timeout 20m ./...
+	$(MAKE) --no-print-directory fuzz
+
+# Every fuzz target for a few seconds beyond its seed corpus (the seeds and any
+# failing input kept under testdata/fuzz run in every `go test`).
+FUZZ_TARGETS := ./bridge:FuzzDecodeTransaction ./bridge:FuzzParseEvent ./bot:FuzzParseCommand ./bot:FuzzParseOffer \
+	./bot:FuzzParseTextAnswer ./linkcode:FuzzFind ./contextapi:FuzzDecode ./contextmap:FuzzParseGeoURI \
+	./routing:FuzzParseExpr ./routing:FuzzWorkflowYAML
+FUZZ_TIME ?= 3s
+fuzz:
+	@listed=$(words $(FUZZ_TARGETS)); found=$$(git grep -h '^func Fuzz' -- '*_test.go' | wc -l); \
+	if [ "$$listed" != "$$found" ]; then echo "Makefile lists $$listed fuzz targets, the code has $$found: update FUZZ_TARGETS"; exit 1; fi
+	@for t in $(FUZZ_TARGETS); do \
+	  $(GO) test -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime $(FUZZ_TIME) $${t%%:*} || exit 1; \
+	done
+
+# govulncheck against the Go vulnerability database, read from its module
+# (golang.org/x/vulndb, fetched through the Go module proxy like any dependency), so
+# it runs where the database's web endpoint cannot be reached.
+GOVULNCHECK := golang.org/x/vuln/cmd/govulncheck@v1.9.0
+VULNDB_VERSION ?= latest
+vulncheck:
+	@db=$$($(GO) mod download -json golang.org/x/vulndb@$(VULNDB_VERSION) | sed -n 's/.*"Dir": "\(.*\)".*/\1/p'); \
+	test -d "$$db/data/osv" || { echo "vulnerability database not found"; exit 1; }; \
+	$(GO) run $(GOVULNCHECK) -db "file://$$db/data/osv" ./...
 
 test-short:
 	$(GO) test -count=1 -short ./...

@@ -43,13 +43,6 @@ func (b *Bridge) withRequestLog(next http.Handler) http.Handler {
 	})
 }
 
-// transaction is the part of an appservice transaction we read: PDUs stay raw so
-// the inbox keeps exactly what the homeserver sent.
-type transaction struct {
-	Events []json.RawMessage `json:"events"`
-	appservice.Transaction
-}
-
 // eventHeader is just enough of an event to file it in the inbox.
 type eventHeader struct {
 	ID     id.EventID `json:"event_id"`
@@ -76,20 +69,23 @@ func (b *Bridge) putTransaction(w http.ResponseWriter, r *http.Request) {
 		mautrix.MNotJSON.WithMessage("Could not read the request body").Write(w)
 		return
 	}
-	var txn transaction
-	if err = json.Unmarshal(body, &txn); err != nil {
+	events, ext, skipped, err := decodeTransaction(body)
+	if err != nil {
 		log.Warn().Err(err).Msg("Malformed transaction")
-		mautrix.MNotJSON.WithMessage("Transaction is not valid JSON: " + err.Error()).Write(w)
+		mautrix.MNotJSON.WithMessage(err.Error()).Write(w)
 		return
 	}
-	stored, err := b.storeEvents(ctx, txn.Events)
+	if skipped > 0 {
+		log.Warn().Int("skipped", skipped).Msg("Skipped malformed to-device messages, key counts or device lists")
+	}
+	stored, err := b.storeEvents(ctx, events)
 	if err != nil {
 		log.Err(err).Msg("Could not store transaction; the homeserver will retry")
 		mautrix.MUnknown.WithMessage("Could not store the transaction").Write(w)
 		return
 	}
-	log.Debug().Int("events", len(txn.Events)).Int("new", stored).Msg("Transaction stored")
-	b.handleEncryptionExtensions(ctx, &txn.Transaction)
+	log.Debug().Int("events", len(events)).Int("new", stored).Msg("Transaction stored")
+	b.handleEncryptionExtensions(ctx, ext)
 	exhttp.WriteEmptyJSONResponse(w, http.StatusOK)
 	if stored > 0 {
 		b.inbox.Wake()
