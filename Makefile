@@ -23,12 +23,12 @@ test: vet vulncheck
 
 # Every fuzz target for a few seconds beyond its seed corpus (the seeds and any
 # failing input kept under testdata/fuzz run in every `go test`).
-FUZZ_TARGETS := ./bridge:FuzzDecodeTransaction ./bridge:FuzzParseEvent ./bot:FuzzParseCommand ./bot:FuzzParseOffer \
+FUZZ_TARGETS := ./bridge:FuzzDecodeTransaction ./bridge:FuzzParseEvent ./bridge:FuzzPrivacyFilter ./bot:FuzzParseCommand ./bot:FuzzParseOffer \
 	./bot:FuzzParseTextAnswer ./linkcode:FuzzFind ./contextapi:FuzzDecode ./contextmap:FuzzParseGeoURI \
 	./routing:FuzzParseExpr ./routing:FuzzWorkflowYAML
 FUZZ_TIME ?= 3s
 fuzz:
-	@listed=$(words $(FUZZ_TARGETS)); found=$$(git grep -h '^func Fuzz' -- '*_test.go' | wc -l); \
+	@listed=$(words $(FUZZ_TARGETS)); found=$$(git grep --untracked -h '^func Fuzz' -- '*_test.go' | wc -l); \
 	if [ "$$listed" != "$$found" ]; then echo "Makefile lists $$listed fuzz targets, the code has $$found: update FUZZ_TARGETS"; exit 1; fi
 	@for t in $(FUZZ_TARGETS); do \
 	  $(GO) test -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime $(FUZZ_TIME) $${t%%:*} || exit 1; \

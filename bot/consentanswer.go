@@ -257,8 +257,8 @@ func pollSelections(content map[string]any) ([]string, bool) {
 //   - 📌 only sets Remember (no categories): the caller applies it to the
 //     decisions of this prompt, earlier or later.
 //
-// Removing a reaction (a redaction) is for the caller to treat as withdrawal. Any
-// other key returns false.
+// Removing a reaction (a redaction) is read by ParseReactionRemoval. Any other key
+// returns false.
 func ParseReaction(key string, opts PromptOptions) (Answer, bool) {
 	switch normalizeEmoji(key) {
 	case normalizeEmoji(ReactionAll):
@@ -273,6 +273,17 @@ func ParseReaction(key string, opts PromptOptions) (Answer, bool) {
 	}
 	if cat, ok := opts.byReaction(key); ok {
 		return Answer{Granted: []consent.Category{cat}}, true
+	}
+	return Answer{}, false
+}
+
+// ParseReactionRemoval reads a reaction on the prompt that the customer took back (a
+// redaction of their own reaction): taking back a keycap withdraws its one category,
+// refusing nothing else (not Final). Taking back ✅, ❌ or 📌 decides nothing, since
+// the answer it gave stands until another changes it: false, like any other key.
+func ParseReactionRemoval(key string, opts PromptOptions) (Answer, bool) {
+	if cat, ok := opts.byReaction(key); ok {
+		return Answer{Refused: []consent.Category{cat}}, true
 	}
 	return Answer{}, false
 }

@@ -289,6 +289,35 @@ func TestParseReaction(t *testing.T) {
 	}
 }
 
+// TestParseReactionRemoval: taking back a keycap withdraws its one category; taking
+// back ✅, ❌ or 📌 decides nothing (the answer they gave stands until changed).
+func TestParseReactionRemoval(t *testing.T) {
+	opts := promptOptions(t, true)
+	for _, tt := range []struct {
+		key     string
+		ok      bool
+		refused cats
+	}{
+		{"1\ufe0f\u20e3", true, cats{id1}},
+		{"3\u20e3", true, cats{lo3}},
+		{"4\ufe0f\u20e3", false, nil},
+		{"✅", false, nil},
+		{"❌", false, nil},
+		{"📌", false, nil},
+		{"👍", false, nil},
+	} {
+		t.Run(tt.key, func(t *testing.T) {
+			got, ok := ParseReactionRemoval(tt.key, opts)
+			if ok != tt.ok {
+				t.Fatalf("ok = %v", ok)
+			}
+			if !reflect.DeepEqual(got.Refused, tt.refused) || got.Granted != nil || got.Remember || got.Final {
+				t.Errorf("got %+v", got)
+			}
+		})
+	}
+}
+
 func FuzzParseTextAnswer(f *testing.F) {
 	for _, seed := range []string{"1 3", "1, 2 & 3", "all remember", "none", "I have 3 cards", "7", "yes", "1️⃣", "> q\n\n2", "no thanks", "0 1", "remember"} {
 		f.Add(seed)

@@ -3,6 +3,9 @@
 package bot
 
 import (
+	"fmt"
+	"strings"
+
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/format"
 )
@@ -25,4 +28,35 @@ const (
 // on the tenant's staff: the room stays, but it serves them no more.
 func NotStaffAnyMore(tenant string) string {
 	return "You are no longer on " + tenant + "'s staff, so this room takes no more commands. Ask an administrator if that is a mistake."
+}
+
+// MediaUnavailable tells the customer that a file they sent could not be fetched or
+// read, so the agents did not get it.
+const MediaUnavailable = "Your file could not be fetched, so our agents did not get it. Please send it again."
+
+// MediaTooLarge tells the customer that a file they sent was over the limit (in MB),
+// so the agents did not get it.
+func MediaTooLarge(limitMB int64) string {
+	return fmt.Sprintf("Your file is too large for us (the limit is %d MB), so our agents did not get it. Please send a smaller one.", limitMB)
+}
+
+// Why a customer's file did not reach staff, as MediaNotRelayed tells them.
+const (
+	MediaTooLargeForStaff    = "it is over the size the service copies"
+	MediaUnavailableForStaff = "it could not be fetched from the customer's server"
+)
+
+// MediaNotRelayed stands in the desk room for a customer's file that did not come. It
+// is plain text, never Markdown: the file name is the customer's.
+func MediaNotRelayed(fileName, why string) string {
+	return "📎 " + fileName + ": this file was not passed on (" + why + "). The customer was told."
+}
+
+// PrivacyStatusOnly answers !privacy when the tenant can ask this customer nothing:
+// what it may see (Markdown list lines), with nothing to answer.
+func PrivacyStatusOnly(tenant string, lines []string) string {
+	if len(lines) == 0 {
+		return tenant + " asks for none of your context: it sees only what you write here."
+	}
+	return "What " + tenant + " may see now:\n\n" + strings.Join(lines, "\n") + "\n\nThere is nothing " + tenant + " can ask you to share in this chat."
 }

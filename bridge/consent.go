@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/rs/zerolog"
@@ -146,13 +147,31 @@ func (b *Bridge) askConsent(ctx context.Context, t *Tenant, conv *database.Conve
 }
 
 // queueOwn queues an event the service writes itself under a name (origin) in the
-// event map, so that later events (edits, reactions, poll ends, pins) can refer to it
-// before its event ID is known: references are translated when they are sent.
+// event map, so that later events (edits, reactions, poll ends, pins, redactions) can
+// refer to it before its event ID is known: references are translated when they are
+// sent.
 func (b *Bridge) queueOwn(ctx context.Context, room id.RoomID, sender id.UserID, origin string, evtType event.Type, content any) error {
 	return firstErr(
 		b.DB.Outbox.Enqueue(ctx, origin, room, sender, evtType, content, b.now()),
-		b.DB.EventMap.Add(ctx, room, id.EventID(origin), room, origin, sender),
+		b.DB.EventMap.AddOwn(ctx, room, origin, sender, conversationOfName(origin)),
 	)
+}
+
+// conversationOfName reads the conversation out of the name of one of the service's
+// own events: they are all cc:<kind>:<conversation>… (prompts, cards, offers, names),
+// and the event map keeps the conversation so that they are pruned with it. 0 when
+// the name says none.
+func conversationOfName(name string) int64 {
+	rest, ok := strings.CutPrefix(name, "cc:")
+	if !ok {
+		return 0
+	}
+	if _, rest, ok = strings.Cut(rest, ":"); !ok {
+		return 0
+	}
+	digits := rest[:len(rest)-len(strings.TrimLeft(rest, "0123456789"))]
+	n, _ := strconv.ParseInt(digits, 10, 64)
+	return n
 }
 
 // promptOf finds the consent prompt an event in the customer room points at. early:
@@ -248,6 +267,10 @@ func (b *Bridge) afterDecisions(ctx context.Context, t *Tenant, conv *database.C
 	}
 	lines := make([]string, len(records))
 	var staff []string
+	withdrawn := map[consent.Category]bool{}
+	// A refusal of identity or account shows nowhere (see hidesAccount); anything
+	// else changes the card.
+	cardChanges := false
 	for i, r := range records {
 		lines[i] = "- " + bot.ConsentReceiptLine(r.Category, r.Decision)
 		switch r.Decision {
@@ -255,7 +278,9 @@ func (b *Bridge) afterDecisions(ctx context.Context, t *Tenant, conv *database.C
 			staff = append(staff, fmt.Sprintf("shared **%s**", r.Category))
 		case consent.Withdrawn:
 			staff = append(staff, fmt.Sprintf("withdrew **%s**: do not use it any more", r.Category))
+			withdrawn[r.Category] = true
 		}
+		cardChanges = cardChanges || r.Decision != consent.Refused || !hidesAccount(r.Category)
 	}
 	receipt := bot.Notice(fmt.Sprintf("Your privacy choices for %s (receipt %s):\n\n%s\n\nSend **!privacy** to change them.",
 		t.Name, records[0].ReceiptID, strings.Join(lines, "\n")))
@@ -269,11 +294,60 @@ func (b *Bridge) afterDecisions(ctx context.Context, t *Tenant, conv *database.C
 			return err
 		}
 	}
-	if slices.ContainsFunc(records, func(r consent.Record) bool { return r.Category == consent.Identity }) {
+	if slices.ContainsFunc(records, func(r consent.Record) bool { return r.Category == consent.Identity && r.Decision != consent.Refused }) {
 		if err = b.renameCustomer(ctx, t, conv, customer); err != nil {
 			return err
 		}
 	}
-	zerolog.Ctx(ctx).Info().Int64("conversation", conv.ID).Int("records", len(records)).Msg("Consent recorded")
-	return b.updateCard(ctx, t, conv, customer)
+	if withdrawn[consent.Location] {
+		if err = b.takeBackLocations(ctx, t, conv); err != nil {
+			return err
+		}
+	}
+	zerolog.Ctx(ctx).Info().Int64("conversation", conv.ID).Int("records", len(records)).Int("withdrawn", len(withdrawn)).Msg("Consent recorded")
+	switch {
+	case len(withdrawn) > 0:
+		return b.writeCard(ctx, t, conv, customer, replaceCard)
+	case cardChanges:
+		return b.updateCard(ctx, t, conv, customer)
+	}
+	return b.writeCard(ctx, t, conv, customer, ensureCard)
+}
+
+// rememberReaction keeps a reaction by which the customer answered a prompt, so that
+// taking it back can be read (reactionTakenBack).
+func (b *Bridge) rememberReaction(ctx context.Context, conv *database.Conversation, prompt *database.ConsentPrompt, evt *event.Event) error {
+	return b.DB.ConsentReactions().Add(ctx, &database.ConsentReaction{RoomID: evt.RoomID, EventID: evt.ID, Conversation: conv.ID,
+		PromptOrigin: prompt.Origin, Key: evt.Content.AsReaction().RelatesTo.Key})
+}
+
+// reactionTakenBack reads the customer's redaction of one of their own reactions on a
+// prompt of this conversation: a keycap taken back withdraws its category, like any
+// other withdrawal. handled is false for a redaction of anything else, which is
+// relayed as usual.
+func (b *Bridge) reactionTakenBack(ctx context.Context, t *Tenant, conv *database.Conversation, customer id.UserID, evt *event.Event) (handled bool, err error) {
+	target := evt.Redacts
+	if r := evt.Content.AsRedaction(); r.Redacts != "" {
+		target = r.Redacts
+	}
+	reaction, err := b.DB.ConsentReactions().Get(ctx, evt.RoomID, target)
+	if err != nil || reaction == nil {
+		return false, err
+	}
+	if reaction.Conversation != conv.ID {
+		return true, nil // an answer in an earlier conversation: its consent is closed
+	}
+	prompt, err := b.DB.Prompts.ByOrigin(ctx, reaction.PromptOrigin)
+	if err != nil || prompt == nil {
+		return true, err
+	}
+	var opts bot.PromptOptions
+	if err = json.Unmarshal([]byte(prompt.Options), &opts); err != nil {
+		return true, err
+	}
+	answer, ok := bot.ParseReactionRemoval(reaction.Key, opts)
+	if !ok {
+		return true, nil
+	}
+	return true, b.settleAnswer(ctx, t, conv, customer, prompt, opts, answer, consent.MethodReaction)
 }

@@ -20,9 +20,9 @@ import (
 
 // consentInput takes what the customer sends that is for the service rather than the
 // agents: answers to a consent prompt (poll, reaction, text), !privacy, link and
-// visitor codes, and locations shared without consent. It runs in the event's commit;
-// handled means the event is not relayed. early: an answer to an event not recorded
-// yet is retried (errNotYetKnown) rather than taken for something else.
+// visitor codes, and locations shared without consent. It runs in the event's commit; handled
+// means the event is not relayed. early: an answer to an event not recorded yet is
+// retried (errNotYetKnown) rather than taken for something else.
 func (b *Bridge) consentInput(ctx context.Context, t *Tenant, conv *database.Conversation, customer id.UserID, evt *event.Event, early bool) (bool, error) {
 	switch evt.Type {
 	case event.EventUnstablePollResponse, eventPollResponse:
@@ -37,25 +37,43 @@ func (b *Bridge) consentInput(ctx context.Context, t *Tenant, conv *database.Con
 		if !ok {
 			return true, nil
 		}
+		if err = b.rememberReaction(ctx, conv, prompt, evt); err != nil {
+			return true, err
+		}
 		return true, b.settleAnswer(ctx, t, conv, customer, prompt, opts, answer, consent.MethodReaction)
+	case event.EventRedaction:
+		return b.reactionTakenBack(ctx, t, conv, customer, evt)
 	case event.EventMessage:
 	default:
 		return false, nil
 	}
 	msg := evt.Content.AsMessage()
+	// A code counts wherever the customer put it (an emote, an edit, a link in the
+	// formatted body); the privacy filter takes it out of what staff get.
+	codes := codesIn(msg)
+	for i, c := range codes {
+		if err := b.redeemCode(ctx, t, conv, customer, evt, c, i); err != nil {
+			return true, err
+		}
+	}
 	if msg.MsgType == event.MsgLocation {
 		return b.sharedLocation(ctx, t, conv, customer, evt, msg)
+	}
+	if len(codes) > 0 {
+		// "!identify LINK-…" is the answer !identify asks for: the code's redemption
+		// answers it.
+		if cmd, ok := bot.ParseBangCommand(msg.Body); ok && cmd.Name == "identify" {
+			return true, nil
+		}
+		return onlyCodes(msg), nil
 	}
 	if msg.MsgType != event.MsgText || msg.RelatesTo.GetReplaceID() != "" {
 		return false, nil
 	}
 	if cmd, ok := bot.ParseBangCommand(msg.Body); ok && cmd.Name == "privacy" {
-		return true, b.privacyPrompt(ctx, t, conv, customer)
+		return true, b.privacyPrompt(ctx, t, conv, customer, evt)
 	} else if ok && cmd.Name == "identify" {
 		return true, b.identify(ctx, t, conv, customer, evt)
-	}
-	if kind, code, ok := linkcode.Find(msg.Body); ok {
-		return true, b.redeemCode(ctx, t, conv, customer, evt, kind, code)
 	}
 	prompt, err := b.DB.Prompts.Open(ctx, conv.ID)
 	if err != nil || prompt == nil {
@@ -95,8 +113,9 @@ func (b *Bridge) pollAnswer(ctx context.Context, t *Tenant, conv *database.Conve
 }
 
 // privacyPrompt answers !privacy: the same prompt, for every category this customer
-// can be asked about, so any of them can be given or withdrawn.
-func (b *Bridge) privacyPrompt(ctx context.Context, t *Tenant, conv *database.Conversation, customer id.UserID) error {
+// can be asked about, so any of them can be given or withdrawn. When there is none
+// (an anonymous customer at a tenant that asks only for identity), the status alone.
+func (b *Bridge) privacyPrompt(ctx context.Context, t *Tenant, conv *database.Conversation, customer id.UserID, evt *event.Event) error {
 	s := subjectOf(t, customer)
 	identified, err := b.Consent.Identified(ctx, s)
 	if err != nil {
@@ -106,20 +125,29 @@ func (b *Bridge) privacyPrompt(ctx context.Context, t *Tenant, conv *database.Co
 	if err != nil {
 		return err
 	}
+	askable := t.askable(identified)
+	if len(askable) == 0 {
+		return b.tellCustomer(ctx, t, conv, evt, "privacy", bot.PrivacyStatusOnly(t.Name, statusLines(t.Purposes(), state)))
+	}
+	err = b.DB.Outbox.Enqueue(ctx, fmt.Sprintf("privacy|%d|%d", conv.ID, b.now().UnixNano()), conv.RoomID, t.UserID, event.EventMessage,
+		bot.Notice("What "+t.Name+" may see now:\n\n"+strings.Join(statusLines(askable, state), "\n")+"\n\nAnswer below to change it."), b.now())
+	if err != nil {
+		return err
+	}
+	return b.askConsent(ctx, t, conv, askable)
+}
+
+// statusLines list, as Markdown, whether each category is shared.
+func statusLines(purposes []consent.Purpose, state map[consent.Category]consent.Decision) []string {
 	var lines []string
-	for _, p := range t.askable(identified) {
+	for _, p := range purposes {
 		now := "not shared"
 		if state[p.Category] == consent.Given {
 			now = "shared"
 		}
 		lines = append(lines, fmt.Sprintf("- %s: %s", p.Category, now))
 	}
-	err = b.DB.Outbox.Enqueue(ctx, fmt.Sprintf("privacy|%d|%d", conv.ID, b.now().UnixNano()), conv.RoomID, t.UserID, event.EventMessage,
-		bot.Notice("What "+t.Name+" may see now:\n\n"+strings.Join(lines, "\n")+"\n\nAnswer below to change it."), b.now())
-	if err != nil {
-		return err
-	}
-	return b.askConsent(ctx, t, conv, t.askable(identified))
+	return lines
 }
 
 // identify answers !identify: a customer the tenant already knows is asked to share
@@ -146,17 +174,23 @@ func (b *Bridge) identify(ctx context.Context, t *Tenant, conv *database.Convers
 	return b.askConsent(ctx, t, conv, ask)
 }
 
-// redeemCode takes a link or visitor code the customer typed. A link code that makes
-// them identified brings identity and account into question; a visitor code brings
-// their browsing. The code is not relayed: it is a secret between them and the tenant.
-func (b *Bridge) redeemCode(ctx context.Context, t *Tenant, conv *database.Conversation, customer id.UserID, evt *event.Event, kind linkcode.Kind, code string) error {
+// redeemCode takes a link or visitor code the customer typed, the n-th of their
+// message. A link code that makes them identified brings identity and account into
+// question; a visitor code brings their browsing. The code is not relayed: it is a
+// secret between them and the tenant.
+func (b *Bridge) redeemCode(ctx context.Context, t *Tenant, conv *database.Conversation, customer id.UserID, evt *event.Event, c linkcode.Match, n int) error {
+	kind := c.Kind
+	what := "code"
+	if n > 0 {
+		what = fmt.Sprintf("code%d", n+1)
+	}
 	s := subjectOf(t, customer)
-	redeemed, ok, err := b.Consent.Redeem(ctx, s, linkcode.Hash(code))
+	redeemed, ok, err := b.Consent.Redeem(ctx, s, linkcode.Hash(c.Code))
 	if err != nil {
 		return err
 	}
 	if !ok || redeemed != string(kind) {
-		return b.tellCustomer(ctx, t, conv, evt, "code", "That code is not valid (codes work once and expire). Please get a new one on our website.")
+		return b.tellCustomer(ctx, t, conv, evt, what, "That code is not valid (codes work once and expire). Please get a new one on our website.")
 	}
 	state, err := b.Consent.State(ctx, s, conv.ID)
 	if err != nil {
@@ -174,15 +208,15 @@ func (b *Bridge) redeemCode(ctx context.Context, t *Tenant, conv *database.Conve
 			ask = append(ask, p)
 		}
 	}
-	if err = b.tellCustomer(ctx, t, conv, evt, "code", text); err != nil {
+	if err = b.tellCustomer(ctx, t, conv, evt, what, text); err != nil {
 		return err
 	}
-	linked := "their browsing"
-	if kind == linkcode.Link {
-		linked = "their account"
-	}
-	if err = b.sideNotice(ctx, t, conv, "code", "The customer linked "+linked+" with a code; it shows on the card once they consent."); err != nil {
-		return err
+	// Staff hear of a link code no more than they see of the account: only once the
+	// customer shares it (see hidesAccount).
+	if kind == linkcode.Visitor {
+		if err = b.sideNotice(ctx, t, conv, "code", "The customer linked their browsing with a code; it shows on the card once they consent."); err != nil {
+			return err
+		}
 	}
 	if len(ask) == 0 {
 		return b.updateCard(ctx, t, conv, customer)
@@ -205,7 +239,7 @@ func (b *Bridge) sharedLocation(ctx context.Context, t *Tenant, conv *database.C
 	} else if err != nil {
 		return true, err
 	}
-	return false, b.updateCard(ctx, t, conv, customer)
+	return false, firstErr(b.rememberSharedLocation(ctx, conv, evt), b.updateCard(ctx, t, conv, customer))
 }
 
 // tellCustomer answers a customer's event with a notice from the service.

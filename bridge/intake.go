@@ -21,23 +21,34 @@ func (b *Bridge) handleMember(ctx context.Context, j *job) error {
 	evt := j.evt
 	target := id.UserID(evt.GetStateKey())
 	membership := evt.Content.AsMember().Membership
-	if t := b.tenants[target]; t != nil && membership == event.MembershipInvite && !b.isOurs(evt.Sender) {
-		return b.handleInvite(ctx, j, t)
-	}
 	room, err := b.DB.CustomerRoom.Get(ctx, evt.RoomID)
-	if err != nil || room == nil || !room.LeftAt.IsZero() {
+	if err != nil {
 		return err
+	}
+	if t := b.tenants[target]; t != nil && membership == event.MembershipInvite && !b.isOurs(evt.Sender) {
+		return b.handleInvite(ctx, j, t, room)
+	}
+	if room == nil {
+		return nil
 	}
 	t := b.TenantByID(room.TenantID)
 	if t == nil {
+		return nil
+	}
+	leaving := membership == event.MembershipLeave || membership == event.MembershipBan
+	if !room.LeftAt.IsZero() {
+		// The service refused or left the room: when its own leave arrives, nothing
+		// may stay open there, since nothing there would ever close it.
+		if target == t.UserID && leaving {
+			return b.endRoom(ctx, j, t, false)
+		}
 		return nil
 	}
 	switch {
 	case target != room.Customer && target != t.UserID &&
 		(membership == event.MembershipInvite || membership == event.MembershipJoin || membership == event.MembershipKnock):
 		return b.refuseRoom(ctx, j, t, bot.DirectChatsOnly)
-	case (target == room.Customer || target == t.UserID) &&
-		(membership == event.MembershipLeave || membership == event.MembershipBan):
+	case (target == room.Customer || target == t.UserID) && leaving:
 		// The business identity does not stay behind alone.
 		return b.endRoom(ctx, j, t, target == room.Customer)
 	}
@@ -46,8 +57,9 @@ func (b *Bridge) handleMember(ctx context.Context, j *job) error {
 
 // handleInvite is intake: join the customer's DM, learn its state (encryption above
 // all), record the room and a conversation, and queue the welcome. Every step is
-// idempotent, so a repeated invite or a retry after a crash greets once.
-func (b *Bridge) handleInvite(ctx context.Context, j *job, t *Tenant) error {
+// idempotent, so a repeated invite or a retry after a crash greets once. room is the
+// room's record, if it has one.
+func (b *Bridge) handleInvite(ctx context.Context, j *job, t *Tenant, room *database.CustomerRoom) error {
 	evt := j.evt
 	log := zerolog.Ctx(ctx).With().Str("tenant", t.ID).Logger()
 	ctx = log.WithContext(ctx)
@@ -62,6 +74,9 @@ func (b *Bridge) handleInvite(ctx context.Context, j *job, t *Tenant) error {
 	}
 	if err := b.joinWithRetry(ctx, t, evt.RoomID, server); err != nil {
 		return err
+	}
+	if room != nil && !room.Serves(t.ID, evt.Sender) {
+		return b.declineRoom(ctx, j, t, room)
 	}
 	// Transactions only carry state sent after we joined: read the rest now.
 	if _, err := t.Client.State(ctx, evt.RoomID); err != nil {
@@ -104,13 +119,38 @@ func (b *Bridge) handleInvite(ctx context.Context, j *job, t *Tenant) error {
 // refuseRoom says why the service will not serve a room, then leaves it.
 func (b *Bridge) refuseRoom(ctx context.Context, j *job, t *Tenant, why string) error {
 	zerolog.Ctx(ctx).Info().Str("reason", why).Msg("Refusing a room")
+	return j.Commit(ctx, func(ctx context.Context) error { return b.refuse(ctx, j, t, why) })
+}
+
+// refuse is refuseRoom inside a transaction.
+func (b *Bridge) refuse(ctx context.Context, j *job, t *Tenant, why string) error {
+	key := "refuse|" + j.evt.RoomID.String() + "|" + j.entry.Key
+	err := b.DB.Outbox.Enqueue(ctx, key, j.evt.RoomID, t.UserID, event.EventMessage, bot.Notice(why), b.now())
+	if err != nil {
+		return err
+	}
+	return b.closeRoom(ctx, j, t, true)
+}
+
+// declineRoom answers an invite into a customer room recorded for another tenant or
+// another customer: the room, its consent records and its conversations stay theirs.
+// The invited business identity says why and leaves, touching nothing of the record.
+// If the room's own business identity still serves it, the newcomer is a third person
+// there, and it refuses the room as it would for anyone.
+func (b *Bridge) declineRoom(ctx context.Context, j *job, t *Tenant, room *database.CustomerRoom) error {
+	zerolog.Ctx(ctx).Info().Str("owner", room.TenantID).Msg("Declining a room recorded for another conversation")
+	owner := b.TenantByID(room.TenantID)
+	roomID := j.evt.RoomID
 	return j.Commit(ctx, func(ctx context.Context) error {
-		key := "refuse|" + j.evt.RoomID.String() + "|" + j.entry.Key
-		err := b.DB.Outbox.Enqueue(ctx, key, j.evt.RoomID, t.UserID, event.EventMessage, bot.Notice(why), b.now())
-		if err != nil {
+		key := "decline|" + t.ID + "|" + roomID.String() + "|" + j.entry.Key
+		err := firstErr(
+			b.DB.Outbox.Enqueue(ctx, key+"|notice", roomID, t.UserID, event.EventMessage, bot.Notice(bot.RoomOfAnotherConversation), b.now()),
+			b.DB.Outbox.Enqueue(ctx, key+"|leave", roomID, t.UserID, LeaveAction, struct{}{}, b.now()),
+		)
+		if err != nil || owner == nil || !room.LeftAt.IsZero() {
 			return err
 		}
-		return b.closeRoom(ctx, j, t, true)
+		return b.refuse(ctx, j, owner, bot.DirectChatsOnly)
 	})
 }
 
@@ -140,20 +180,34 @@ func (b *Bridge) closeRoom(ctx context.Context, j *job, t *Tenant, leave bool) e
 	if err != nil || conv == nil {
 		return err
 	}
-	return b.endConversation(ctx, t, conv, "The customer left.", false)
+	owner := b.TenantByID(conv.TenantID)
+	if owner == nil {
+		// Its tenant is gone from the config: nobody is left to tell.
+		_, err = b.DB.Conversation.Close(ctx, conv.ID, b.now())
+		return err
+	}
+	return b.endConversation(ctx, owner, conv, "The customer left.", false)
 }
 
 // handleCustomerEvent takes what the customer sends in their room: it is relayed to
 // the conversation's desk room and mirrored to its side room. A customer writing after
 // their conversation ended starts a new one (with a welcome) that this event opens.
+// t is the room's tenant; an open conversation is served by its own tenant.
 func (b *Bridge) handleCustomerEvent(ctx context.Context, j *job, t *Tenant, room *database.CustomerRoom) error {
 	evt := j.evt
-	if evt.Sender != room.Customer {
+	if evt.Sender != room.Customer || !room.LeftAt.IsZero() {
+		// A room the service refused or left (its leave may still be on its way):
+		// nothing written there opens a conversation, which would never close.
 		return nil
 	}
 	conv, rooms, err := b.conversationFor(ctx, t, room.RoomID, room.Customer)
 	if err != nil {
 		return err
+	}
+	if conv != nil {
+		if t = b.TenantByID(conv.TenantID); t == nil {
+			return nil // its tenant is gone from the config
+		}
 	}
 	// A new conversation's rooms exist already: the event can be prepared for them.
 	target := conv
@@ -161,8 +215,9 @@ func (b *Bridge) handleCustomerEvent(ctx context.Context, j *job, t *Tenant, roo
 		target = &database.Conversation{Ghost: rooms.ghost, DeskRoom: rooms.desk, SideRoom: rooms.side}
 	}
 	var relays []relay
+	refusal := mediaCopied
 	if relayable(evt.Type) {
-		if relays, err = b.fromCustomer(ctx, t, target, room.Customer, evt); err != nil {
+		if relays, refusal, err = b.fromCustomer(ctx, t, target, room.Customer, evt); err != nil {
 			return err
 		}
 	}
@@ -172,6 +227,9 @@ func (b *Bridge) handleCustomerEvent(ctx context.Context, j *job, t *Tenant, roo
 			if conv, err = b.startConversation(ctx, t, room.RoomID, room.Customer, rooms); err != nil {
 				return err
 			}
+		}
+		if err := b.tellMediaRefusal(ctx, t, conv, evt, refusal); err != nil {
+			return err
 		}
 		// Answers to the service (consent, codes, !privacy) are not for the agents.
 		if handled, err := b.consentInput(ctx, t, conv, room.Customer, evt, j.entry.Attempts < answerRetries); handled || err != nil {

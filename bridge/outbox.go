@@ -98,6 +98,7 @@ func (b *Bridge) pruneLoop(ctx context.Context) {
 		} else if inbox+outbox > 0 {
 			zerolog.Ctx(ctx).Debug().Int64("inbox", inbox).Int64("outbox", outbox).Msg("Pruned finished queue rows")
 		}
+		b.pruneRetained(ctx, b.Config.Retention)
 		select {
 		case <-ctx.Done():
 			return

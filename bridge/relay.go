@@ -52,38 +52,39 @@ func relayable(t event.Type) bool {
 // that the customer's Matrix ID and homeserver never reach a staff room; media is
 // copied to the business homeserver (the original's mxc URI names the customer's
 // server, and may be encrypted).
-func (b *Bridge) fromCustomer(ctx context.Context, t *Tenant, conv *database.Conversation, customer id.UserID, evt *event.Event) ([]relay, error) {
+func (b *Bridge) fromCustomer(ctx context.Context, t *Tenant, conv *database.Conversation, customer id.UserID, evt *event.Event) ([]relay, mediaRefusal, error) {
 	filter := newPrivacyFilter(customer)
 	name := t.customerName(customer)
 	switch evt.Type {
 	case event.EventMessage, event.EventSticker:
 		msg := cleanMessage(evt.Content.AsMessage())
-		if err := b.copyMedia(ctx, t, conv.Ghost, msg); err != nil {
-			return nil, err
+		refusal, err := b.copyMedia(ctx, t, conv.Ghost, msg)
+		if err != nil {
+			return nil, refusal, err
 		}
 		desk, err := filter.apply(msg)
 		if err != nil {
-			return nil, err
+			return nil, refusal, err
 		}
 		var deskMsg event.MessageEventContent
 		if err = json.Unmarshal(desk, &deskMsg); err != nil {
-			return nil, err
+			return nil, refusal, err
 		}
 		return []relay{
 			{conv.DeskRoom, conv.Ghost, evt.Type, desk},
 			{conv.SideRoom, t.UserID, evt.Type, signed(&deskMsg, name)},
-		}, nil
+		}, refusal, nil
 	case event.EventReaction, event.EventRedaction:
 		content, err := filter.apply(refContent(evt))
 		if err != nil {
-			return nil, err
+			return nil, mediaCopied, err
 		}
 		return []relay{
 			{conv.DeskRoom, conv.Ghost, evt.Type, content},
 			{conv.SideRoom, t.UserID, evt.Type, content},
-		}, nil
+		}, mediaCopied, nil
 	}
-	return nil, nil
+	return nil, mediaCopied, nil
 }
 
 // fromAgent builds the copies of an agent's event in the desk room: to the customer

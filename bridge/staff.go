@@ -63,29 +63,46 @@ func (b *Bridge) ensureControlRooms(ctx context.Context) (done bool) {
 	return done
 }
 
-// ensureTenantRooms creates a tenant's missing space and control rooms; it reports
-// whether none is missing any more.
+// ensureTenantRooms creates a tenant's missing space and control rooms, takes former
+// staff out of their rooms and lets returning staff back in; it reports whether
+// nothing is left to do.
 func (b *Bridge) ensureTenantRooms(ctx context.Context, t *Tenant) (done bool) {
 	done = true
+	log := zerolog.Ctx(ctx).With().Str("tenant", t.ID).Logger()
 	if err := b.ensureSpace(ctx, t); err != nil {
-		zerolog.Ctx(ctx).Warn().Err(err).Str("tenant", t.ID).Msg("Could not create the tenant's space")
+		log.Warn().Err(err).Msg("Could not create the tenant's space")
+		done = false
+	}
+	if err := b.removeFormerStaff(ctx, t); err != nil {
+		log.Warn().Err(err).Msg("Could not take former staff out of their rooms; will retry")
 		done = false
 	}
 	for _, staff := range t.Staff {
-		userID := id.UserID(staff.UserID)
-		record, err := b.DB.Staff.Get(ctx, t.ID, userID)
-		if err == nil && record != nil && record.ControlRoomID != "" {
-			continue
-		}
-		if err == nil {
-			err = b.createControlRoom(ctx, t, staff)
-		}
-		if err != nil {
-			zerolog.Ctx(ctx).Warn().Err(err).Str("tenant", t.ID).Stringer("staff", userID).Msg("Could not create a control room; will retry")
+		if err := b.ensureControlRoom(ctx, t, staff); err != nil {
+			log.Warn().Err(err).Str("staff", staff.UserID).Msg("Could not set up a control room; will retry")
 			done = false
 		}
 	}
 	return done
+}
+
+// ensureControlRoom gives a staff member their control room: created if missing,
+// its powers reserved to the business identity, and them invited back if they had
+// been taken off the staff.
+func (b *Bridge) ensureControlRoom(ctx context.Context, t *Tenant, staff routing.Staff) error {
+	record, err := b.DB.Staff.Get(ctx, t.ID, id.UserID(staff.UserID))
+	if err != nil {
+		return err
+	}
+	if record != nil && !record.RemovedAt.IsZero() {
+		if err = b.restoreStaffMember(ctx, t, record); err != nil {
+			return err
+		}
+	}
+	if record == nil || record.ControlRoomID == "" {
+		return b.createControlRoom(ctx, t, staff)
+	}
+	return b.reserveControlRoom(ctx, t, record)
 }
 
 // createControlRoom opens the DM between a staff member and the business identity. A
@@ -96,10 +113,11 @@ func (b *Bridge) ensureTenantRooms(ctx context.Context, t *Tenant) (done bool) {
 func (b *Bridge) createControlRoom(ctx context.Context, t *Tenant, staff routing.Staff) error {
 	userID := id.UserID(staff.UserID)
 	req := &mautrix.ReqCreateRoom{
-		Preset:   "trusted_private_chat",
-		IsDirect: true,
-		Name:     t.Name + " contact center",
-		Topic:    "Your status and conversation offers. Send !help for the commands.",
+		Preset:             "private_chat",
+		IsDirect:           true,
+		Name:               t.Name + " contact center",
+		Topic:              "Your status and conversation offers. Send !help for the commands.",
+		PowerLevelOverride: controlRoomPowerLevels(t.UserID),
 	}
 	if userID.Homeserver() == b.Config.Homeserver.Domain {
 		// Staff rooms stay on the business homeserver.
@@ -122,6 +140,41 @@ func (b *Bridge) createControlRoom(ctx context.Context, t *Tenant, staff routing
 		}
 		return b.DB.Outbox.Enqueue(ctx, "control-invite|"+resp.RoomID.String(), resp.RoomID, t.UserID, InviteAction, memberAction{UserID: userID, Direct: true}, b.now())
 	})
+}
+
+// controlRoomPowerLevels keep a control room the service's: offers and the tenant's
+// conversations are posted there, so the staff member writes and reacts (commands,
+// answers to offers) but invites, kicks, bans and changes to the room are the
+// business identity's alone.
+func controlRoomPowerLevels(business id.UserID) *event.PowerLevelsEventContent {
+	return staffPowerLevels(business, false)
+}
+
+// reserveControlRoom puts an existing control room's power levels right where they
+// are looser than controlRoomPowerLevels (a room made before they were set), as far
+// as the service knows the room's state. A staff member the room once made as
+// powerful as the service cannot be lowered by it: that send is refused and given up.
+func (b *Bridge) reserveControlRoom(ctx context.Context, t *Tenant, record *database.StaffMember) error {
+	pl, err := b.StateStore.GetPowerLevels(ctx, record.ControlRoomID)
+	if err != nil || pl == nil || controlRoomReserved(pl, t.UserID) {
+		return err
+	}
+	zerolog.Ctx(ctx).Info().Str("tenant", t.ID).Stringer("room_id", record.ControlRoomID).Msg("Reserving a control room's powers to the business identity")
+	defer b.outbox.Wake()
+	return b.DB.Outbox.Enqueue(ctx, "control-powers|"+record.ControlRoomID.String(), record.ControlRoomID, t.UserID, StateAction,
+		stateAction{Type: event.StatePowerLevels.Type, Content: controlRoomPowerLevels(t.UserID)}, b.now())
+}
+
+// controlRoomReserved tells whether nobody but the business identity may invite,
+// kick, ban, change state or change the power levels in a room with these levels.
+func controlRoomReserved(pl *event.PowerLevelsEventContent, business id.UserID) bool {
+	others := pl.UsersDefault
+	for user, level := range pl.Users {
+		if user != business {
+			others = max(others, level)
+		}
+	}
+	return min(pl.Invite(), pl.Kick(), pl.Ban(), pl.StateDefault(), pl.GetEventLevel(event.StatePowerLevels)) > others
 }
 
 // handleControl takes a staff member's command in their control room.

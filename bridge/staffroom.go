@@ -92,7 +92,7 @@ func (b *Bridge) handleStaffCommand(ctx context.Context, j *job, t *Tenant, conv
 			return answer(ctx, fmt.Sprintf("Usage: **!%s** *agent* (name or Matrix ID).", cmd.Name))
 		}
 		if cmd.Name == "transfer" && strings.EqualFold(cmd.Args[0], "queue") {
-			return b.transferToQueue(ctx, t, conv, agents, who)
+			return b.transferToQueue(ctx, t, conv, agents, who+" put the conversation back in the queue.")
 		}
 		if target == nil || target.Role != routing.RoleAgent {
 			return answer(ctx, fmt.Sprintf("%s is not one of %s's agents.", strings.Join(cmd.Args, " "), t.Name))
@@ -128,10 +128,10 @@ func (b *Bridge) handleStaffCommand(ctx context.Context, j *job, t *Tenant, conv
 }
 
 // transferToQueue takes the agents out and puts the conversation back to waiting; it
-// is not offered to them again.
-func (b *Bridge) transferToQueue(ctx context.Context, t *Tenant, conv *database.Conversation, agents []id.UserID, who string) error {
+// is not offered to them again. notice tells the side room why.
+func (b *Bridge) transferToQueue(ctx context.Context, t *Tenant, conv *database.Conversation, agents []id.UserID, notice string) error {
 	// The notice goes first, so the agents read it before they are taken out.
-	if err := b.sideNotice(ctx, t, conv, "requeued", who+" put the conversation back in the queue."); err != nil {
+	if err := b.sideNotice(ctx, t, conv, "requeued", notice); err != nil {
 		return err
 	}
 	for _, agent := range agents {

@@ -35,6 +35,7 @@ type Config struct {
 	Database   DatabaseConfig   `yaml:"database"`
 	Encryption EncryptionConfig `yaml:"encryption"`
 	Privacy    PrivacyConfig    `yaml:"privacy"`
+	Retention  RetentionConfig  `yaml:"retention"`
 	Federation FederationConfig `yaml:"federation"`
 	Logging    LoggingConfig    `yaml:"logging"`
 	Tenants    []Tenant         `yaml:"tenants"`
@@ -93,6 +94,19 @@ type EncryptionConfig struct {
 	Mode      EncryptionMode `yaml:"mode"`
 	MSC4190   bool           `yaml:"msc4190"`
 	PickleKey string         `yaml:"pickle_key"`
+}
+
+// RetentionConfig says how long the service keeps what it needs only for a while;
+// 0 takes the default.
+type RetentionConfig struct {
+	// PageViews older than this are deleted (default: the 30 days of browsing the
+	// card reads).
+	PageViews time.Duration `yaml:"page_views"`
+	// AccessLog entries older than this are deleted (default a year).
+	AccessLog time.Duration `yaml:"access_log"`
+	// EventMap: the event map of a conversation closed longer than this is deleted,
+	// with its consent reactions and shared locations (default 90 days).
+	EventMap time.Duration `yaml:"event_map"`
 }
 
 type PrivacyConfig struct {
@@ -232,6 +246,9 @@ func (c *Config) Validate(requireSecrets bool) error {
 	}
 	if c.Appservice.Listen == "" {
 		add("appservice.listen is required")
+	}
+	if r := c.Retention; r.PageViews < 0 || r.AccessLog < 0 || r.EventMap < 0 {
+		add("retention periods must not be negative")
 	}
 	if c.Appservice.MaxConnections < 0 || c.Appservice.IdleTimeout < 0 {
 		add("appservice.max_connections and appservice.idle_timeout must not be negative")

@@ -45,7 +45,8 @@ type Code struct {
 }
 
 var (
-	// ErrUnknownVisitor: page views name a visitor code the tenant never created.
+	// ErrUnknownVisitor: page views name a visitor code the tenant never created, or
+	// one that has expired.
 	ErrUnknownVisitor = errors.New("unknown visitor code")
 	// ErrNotGranted: the customer did not grant the category this needs.
 	ErrNotGranted = errors.New("not granted")
@@ -65,14 +66,15 @@ func (l *Ledger) UpsertCustomer(ctx context.Context, tenant string, c Customer) 
 	})
 }
 
-// AddPageVisits stores page views, all or none.
+// AddPageVisits stores page views, all or none. A visitor code takes page views
+// until it expires, used or not.
 func (l *Ledger) AddPageVisits(ctx context.Context, tenant string, visits []PageVisit) error {
 	return l.st.Txn(ctx, func(ctx context.Context) error {
 		known := map[string]bool{}
 		rows := make([]store.PageView, len(visits))
 		for i, v := range visits {
 			if v.VisitorHash != "" && !known[v.VisitorHash] {
-				exists, err := l.st.Codes.Exists(ctx, tenant, v.VisitorHash, CodeVisitor)
+				exists, err := l.st.Codes.Exists(ctx, tenant, v.VisitorHash, CodeVisitor, l.now())
 				if err != nil {
 					return err
 				} else if !exists {

@@ -16,7 +16,11 @@ const (
 		ON CONFLICT (conversation_id, user_id) DO UPDATE SET role = excluded.role, added_at = excluded.added_at, removed_at = NULL`
 	removeConversationStaffQuery = `UPDATE conversation_staff SET removed_at = $3 WHERE conversation_id = $1 AND user_id = $2 AND removed_at IS NULL`
 	conversationStaffQuery       = `SELECT ` + conversationStaffColumns + ` FROM conversation_staff WHERE conversation_id = $1 AND removed_at IS NULL AND role <> 'declined' ORDER BY added_at, user_id`
-	declinedOfTenantQuery        = `
+	openOfStaffQuery             = `
+		SELECT s.conversation_id, s.user_id, s.role, s.added_at, s.removed_at FROM conversation_staff s JOIN conversation c ON c.id = s.conversation_id
+		WHERE c.tenant_id = $1 AND s.user_id = $2 AND c.status <> 'closed' AND s.removed_at IS NULL AND s.role <> 'declined'
+		ORDER BY s.conversation_id`
+	declinedOfTenantQuery = `
 		SELECT s.conversation_id, s.user_id FROM conversation_staff s JOIN conversation c ON c.id = s.conversation_id
 		WHERE c.tenant_id = $1 AND c.status <> 'closed' AND s.role = 'declined'`
 	activeLoadQuery = `
@@ -78,6 +82,12 @@ func (q *ConversationStaffQuery) Remove(ctx context.Context, convID int64, userI
 // Current lists who takes part in a conversation now.
 func (q *ConversationStaffQuery) Current(ctx context.Context, convID int64) ([]*Participant, error) {
 	return q.QueryMany(ctx, conversationStaffQuery, convID)
+}
+
+// OpenOfStaff lists what a staff member takes part in now: their places (as agent or
+// monitor) in the tenant's open conversations.
+func (q *ConversationStaffQuery) OpenOfStaff(ctx context.Context, tenantID string, userID id.UserID) ([]*Participant, error) {
+	return q.QueryMany(ctx, openOfStaffQuery, tenantID, userID)
 }
 
 // ActiveLoad counts the open conversations each agent of a tenant serves.

@@ -4,14 +4,20 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
+	"time"
 
 	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix/id"
 )
 
 const (
+	// A row belongs to the conversation it is given or, for a relayed copy, to the
+	// conversation whose desk or side room it joins: every relay has one at one end.
 	insertEventMapQuery = `
-		INSERT INTO event_map (origin_room, origin_event, copy_room, outbox_key, author) VALUES ($1, $2, $3, $4, $5)
+		INSERT INTO event_map (origin_room, origin_event, copy_room, outbox_key, author, conversation_id)
+		VALUES ($1, $2, $3, $4, $5, COALESCE($6, (SELECT MIN(id) FROM conversation
+			WHERE desk_room_id IN ($1, $3) OR side_room_id IN ($1, $3))))
 		ON CONFLICT DO NOTHING`
 	setCopyEventQuery = `UPDATE event_map SET copy_event = $2 WHERE outbox_key = $1`
 	copyOfQuery       = `SELECT copy_event FROM event_map WHERE origin_room = $1 AND origin_event = $2 AND copy_room = $3`
@@ -26,7 +32,16 @@ type EventMapQuery struct {
 
 // Add records that the outbox entry outboxKey copies an event into copyRoom.
 func (q *EventMapQuery) Add(ctx context.Context, originRoom id.RoomID, originEvent id.EventID, copyRoom id.RoomID, outboxKey string, author id.UserID) error {
-	_, err := q.db.Exec(ctx, insertEventMapQuery, originRoom, originEvent, copyRoom, outboxKey, author)
+	_, err := q.db.Exec(ctx, insertEventMapQuery, originRoom, originEvent, copyRoom, outboxKey, author, nil)
+	return err
+}
+
+// AddOwn records an event the service queues itself under a name (which is also its
+// outbox key), so that later events can refer to it by that name. conversation is
+// the conversation it belongs to (0: the one of the room, if it is a staff room).
+func (q *EventMapQuery) AddOwn(ctx context.Context, room id.RoomID, name string, sender id.UserID, conversation int64) error {
+	conv := sql.NullInt64{Int64: conversation, Valid: conversation != 0}
+	_, err := q.db.Exec(ctx, insertEventMapQuery, room, name, room, name, sender, conv)
 	return err
 }
 
@@ -83,4 +98,31 @@ func (q *EventMapQuery) Has(ctx context.Context, room id.RoomID, origin id.Event
 	var exists bool
 	err := q.db.QueryRow(ctx, hasOriginQuery, room, origin).Scan(&exists)
 	return exists, err
+}
+
+// The service's own names in a room that start with a prefix (LIKE with the
+// prefix's wildcards escaped).
+const namedQuery = `
+	SELECT origin_event FROM event_map WHERE origin_room = $1 AND copy_room = $1 AND origin_event LIKE $2 ESCAPE '\'
+	ORDER BY origin_event`
+
+// Named lists the names under which the service queued its own events in a room
+// (AddOwn) that start with prefix, in name order.
+func (q *EventMapQuery) Named(ctx context.Context, room id.RoomID, prefix string) ([]string, error) {
+	pattern := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(prefix) + "%"
+	rows, err := q.db.Query(ctx, namedQuery, room, pattern)
+	return dbutil.NewRowIterWithError(rows, dbutil.ScanSingleColumn[string], err).AsList()
+}
+
+const pruneClosedEventMapQuery = `
+	DELETE FROM event_map WHERE conversation_id IN (SELECT id FROM conversation WHERE status = 'closed' AND closed_at < $1)`
+
+// PruneClosed deletes the rows of conversations closed before a time. Their staff
+// rooms are read-only, so nothing refers to those copies any more.
+func (q *EventMapQuery) PruneClosed(ctx context.Context, closedBefore time.Time) (int64, error) {
+	res, err := q.db.Exec(ctx, pruneClosedEventMapQuery, closedBefore.UnixMilli())
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }

@@ -13,7 +13,7 @@ import (
 )
 
 const (
-	staffColumns        = `tenant_id, user_id, control_room_id, status, status_changed_at`
+	staffColumns        = `tenant_id, user_id, control_room_id, status, status_changed_at, removed_at`
 	getStaffQuery       = `SELECT ` + staffColumns + ` FROM staff WHERE tenant_id = $1 AND user_id = $2`
 	staffByControlQuery = `SELECT ` + staffColumns + ` FROM staff WHERE control_room_id = $1`
 	staffOfTenantQuery  = `SELECT ` + staffColumns + ` FROM staff WHERE tenant_id = $1 ORDER BY user_id`
@@ -23,6 +23,10 @@ const (
 	setStatusQuery = `
 		INSERT INTO staff (tenant_id, user_id, status, status_changed_at) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (tenant_id, user_id) DO UPDATE SET status = excluded.status, status_changed_at = excluded.status_changed_at`
+	markStaffRemovedQuery = `
+		UPDATE staff SET removed_at = $3, status = 'offline', status_changed_at = $3
+		WHERE tenant_id = $1 AND user_id = $2 AND removed_at IS NULL`
+	restoreStaffQuery = `UPDATE staff SET removed_at = NULL WHERE tenant_id = $1 AND user_id = $2 AND removed_at = $3`
 )
 
 // StaffMember is what the service keeps about one agent or supervisor of a tenant.
@@ -32,16 +36,21 @@ type StaffMember struct {
 	ControlRoomID   id.RoomID
 	Status          routing.Status
 	StatusChangedAt time.Time
+	// RemovedAt is when the service took them out of their rooms because the config
+	// no longer lists them (zero: on the staff, or not taken out yet).
+	RemovedAt time.Time
 }
 
 func (s *StaffMember) Scan(row dbutil.Scannable) (*StaffMember, error) {
 	var room sql.NullString
 	var changed int64
-	if err := row.Scan(&s.TenantID, &s.UserID, &room, &s.Status, &changed); err != nil {
+	var removed sql.NullInt64
+	if err := row.Scan(&s.TenantID, &s.UserID, &room, &s.Status, &changed, &removed); err != nil {
 		return nil, err
 	}
 	s.ControlRoomID = id.RoomID(room.String)
 	s.StatusChangedAt = time.UnixMilli(changed)
+	s.RemovedAt = optionalTime(removed)
 	return s, nil
 }
 
@@ -76,6 +85,28 @@ func (q *StaffQuery) SetControlRoom(ctx context.Context, tenantID string, userID
 // SetStatus records a staff member's availability.
 func (q *StaffQuery) SetStatus(ctx context.Context, tenantID string, userID id.UserID, status routing.Status, at time.Time) error {
 	return q.Exec(ctx, setStatusQuery, tenantID, userID, status, at.UnixMilli())
+}
+
+// MarkRemoved records that a staff member is taken out of their rooms, and sets them
+// offline; false if that was already recorded (by this start, an earlier one or
+// another replica), so that it is done once.
+func (q *StaffQuery) MarkRemoved(ctx context.Context, tenantID string, userID id.UserID, at time.Time) (bool, error) {
+	return q.update(ctx, markStaffRemovedQuery, tenantID, userID, at.UnixMilli())
+}
+
+// Restore clears the removal recorded at removedAt (they are on the staff again);
+// false if someone else cleared it first.
+func (q *StaffQuery) Restore(ctx context.Context, tenantID string, userID id.UserID, removedAt time.Time) (bool, error) {
+	return q.update(ctx, restoreStaffQuery, tenantID, userID, removedAt.UnixMilli())
+}
+
+func (q *StaffQuery) update(ctx context.Context, query string, args ...any) (bool, error) {
+	res, err := q.GetDB().Exec(ctx, query, args...)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
 }
 
 // noRow turns "no row" into a nil result.

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
@@ -81,8 +82,8 @@ func TestConsentIdentified(t *testing.T) {
 	cardNow := func(what, want string) {
 		t.Helper()
 		waitEvent(t, tm.sam, conv.SideRoom, what, func(evt *event.Event) bool {
-			msg := evt.Content.AsMessage()
-			return evt.Sender == acme && msg != nil && msg.NewContent != nil && strings.Contains(msg.NewContent.Body, want)
+			text, ok := cardText(evt, acme)
+			return ok && evt.ID != card.ID && strings.Contains(text, want)
 		})
 	}
 
@@ -110,12 +111,19 @@ func TestConsentIdentified(t *testing.T) {
 		return countMatching(alice, room, bodyIs(acme, "**contact** —")) == 2, nil
 	})
 	prompt := lastMatching(alice, room, bodyIs(acme, "**contact** —"))
-	sendContent(t, alice, room, event.EventReaction, &event.ReactionEventContent{RelatesTo: event.RelatesTo{
+	reaction := sendContent(t, alice, room, event.EventReaction, &event.ReactionEventContent{RelatesTo: event.RelatesTo{
 		Type: event.RelAnnotation, EventID: prompt.ID, Key: "4\ufe0f\u20e3"}})
 	waitEvent(t, alice, room, "the receipt of the reaction", bodyIs(acme, "browsing: shared"))
 	cardNow("the card with her topics", "mortgage")
 
-	// A text answer to the same prompt withdraws identity (only 4 stays).
+	// Taking the reaction back withdraws browsing, like any other withdrawal.
+	if _, err = alice.RedactEvent(ctx, room, reaction); err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, alice, room, "the receipt of the removed reaction", bodyIs(acme, "browsing: withdrawn"))
+	waitEvent(t, tm.sam, conv.SideRoom, "staff told of the removed reaction", bodyIs(acme, "withdrew **browsing**"))
+
+	// A text answer to the same prompt withdraws identity (only 4 is shared again).
 	sayIn(t, alice, room, acme, "4", "identity: withdrawn")
 	cardNow("the card without her name", "**Customer:** Visitor")
 	waitEvent(t, tm.sam, conv.SideRoom, "staff told of the withdrawal", bodyIs(acme, "withdrew **identity**"))
@@ -127,6 +135,9 @@ func TestConsentIdentified(t *testing.T) {
 		err := tm.carol.StateEvent(ctx, conv.DeskRoom, event.StateMember, conv.Ghost.String(), &member)
 		return err == nil && strings.HasPrefix(member.Displayname, "Visitor "), nil
 	})
+	// What showed her name is taken back too: the card's earlier versions, the desk
+	// room's member and name events.
+	waitWithdrawn(t, tm.carol, []id.RoomID{conv.DeskRoom, conv.SideRoom}, "Alice Liddell", "account A-1")
 
 	// "remember": location only, from now on. The next conversation does not ask.
 	sayIn(t, alice, room, acme, "!privacy", "What ACME may see now")
@@ -154,6 +165,43 @@ func TestConsentIdentified(t *testing.T) {
 		return contents
 	})
 	scanStaffRooms(t, d, alice.UserID, []*mxclientView{{tm.carol, []id.RoomID{conv.DeskRoom, conv.SideRoom}}}, "Mallory")
+}
+
+// cardText is what a version of the context card shows (a card's body, or an edit's
+// new content); false for any other event.
+func cardText(evt *event.Event, business id.UserID) (string, bool) {
+	msg := evt.Content.AsMessage()
+	if evt.Sender != business || evt.Type != event.EventMessage || msg == nil {
+		return "", false
+	}
+	if msg.NewContent != nil {
+		msg = msg.NewContent
+	}
+	return msg.Body, strings.HasPrefix(msg.Body, "**Context card**")
+}
+
+// waitWithdrawn waits until no event of the rooms, as the homeserver serves them to
+// staff (whole timeline and state), shows any of texts: what a withdrawal took back.
+func waitWithdrawn(t *testing.T, c *mxclient.Client, rooms []id.RoomID, texts ...string) {
+	t.Helper()
+	deadline := time.Now().Add(welcomeTimeout)
+	for {
+		var shown []string
+		for _, roomID := range rooms {
+			for _, raw := range roomEvents(t, context.Background(), c, roomID) {
+				if slices.ContainsFunc(texts, func(text string) bool { return strings.Contains(string(raw), text) }) {
+					shown = append(shown, string(raw))
+				}
+			}
+		}
+		if len(shown) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d staff-room events still show what was withdrawn:\n%s", len(shown), strings.Join(shown, "\n"))
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
 }
 
 // lastMatching is the newest event of a room that matches.

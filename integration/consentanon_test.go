@@ -82,11 +82,12 @@ func TestConsentAnonymous(t *testing.T) {
 	conv := openConversation(t, d, room)
 	joinWhenInvited(t, tm.carol, conv.DeskRoom)
 	joinWhenInvited(t, tm.carol, conv.SideRoom)
-	cardNow := func(what, want string) {
+	firstCard := waitEvent(t, tm.carol, conv.SideRoom, "the context card", bodyIs(acme, "Context card"))
+	cardNow := func(what, want string) *event.Event {
 		t.Helper()
-		waitEvent(t, tm.carol, conv.SideRoom, what, func(evt *event.Event) bool {
-			msg := evt.Content.AsMessage()
-			return evt.Sender == acme && msg != nil && msg.NewContent != nil && strings.Contains(msg.NewContent.Body, want)
+		return waitEvent(t, tm.carol, conv.SideRoom, what, func(evt *event.Event) bool {
+			text, ok := cardText(evt, acme)
+			return ok && evt.ID != firstCard.ID && strings.Contains(text, want)
 		})
 	}
 
@@ -100,21 +101,53 @@ func TestConsentAnonymous(t *testing.T) {
 	// The visitor code brings his browsing (granted already): a topic on the card.
 	jsSay("my code is " + strings.ToLower(visitor))
 	jsWait("the visitor code taken", "browsing on our website is linked")
-	cardNow("the card with his topic", "Recent topics:** cards")
+	anonymousCard, _ := cardText(cardNow("the card with his topic", "Recent topics:** cards"), acme)
+	sideBeforeLink := len(tm.carol.Events(conv.SideRoom))
 
-	// A link code identifies him; identity and account are asked; ✅ on the prompt
-	// grants both, and the desk room shows his name.
+	// A link code identifies him; identity and account are asked. He first refuses
+	// both (❌): staff must not learn that he has an account. Asked again, ✅ on the
+	// prompt grants both, and the desk room shows his name.
 	jsSay("!identify")
 	jsWait("how to identify", "get a **link code** there")
 	jsSay(link)
 	jsWait("the link code taken", "linked to your account")
-	second := jsWait("the identity prompt", "**account** —")
-	if _, err = js.SendEvent(ctx, roomStr, "m.reaction", map[string]any{"m.relates_to": map[string]any{
-		"rel_type": "m.annotation", "event_id": second.EventID, "key": "✅"}}); err != nil {
+	react := func(target, key string) {
+		t.Helper()
+		if _, err = js.SendEvent(ctx, roomStr, "m.reaction", map[string]any{"m.relates_to": map[string]any{
+			"rel_type": "m.annotation", "event_id": target, "key": key}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	react(jsWait("the identity prompt", "**account** —").EventID, "❌")
+	jsWait("the refusal receipt", "identity: not shared")
+	identify, err := js.SendText(ctx, roomStr, "!identify")
+	if err != nil {
 		t.Fatal(err)
 	}
+	again, err := js.WaitForMessage(ctx, roomStr, jsclient.MessageFilter{Sender: acme.String(), Contains: "**account** —", AfterEventID: identify}, welcomeTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	react(again.EventID, "✅")
 	jsWait("the identity receipt", "identity: shared")
-	cardNow("the card with his name", "Bob Builder (account B-7)")
+	namedCard := cardNow("the card with his name", "Bob Builder (account B-7)")
+	// Until he shared his identity, the side room looked as for any anonymous customer.
+	withoutLocation := func(card string) string {
+		lines := strings.Split(card, "\n")
+		return strings.Join(slices.DeleteFunc(lines, func(line string) bool { return strings.HasPrefix(line, "- **Location:**") }), "\n")
+	}
+	for _, evt := range tm.carol.Events(conv.SideRoom)[sideBeforeLink:] {
+		msg := evt.Content.AsMessage()
+		if evt.ID == namedCard.ID || (msg != nil && strings.Contains(msg.Body, "shared **identity**")) {
+			break
+		}
+		if evt.Sender == acme && msg != nil && strings.Contains(msg.Body, "account") && !strings.Contains(msg.Body, "Context card") {
+			t.Errorf("staff were told of his account before he shared his identity: %s", msg.Body)
+		}
+		if text, ok := cardText(evt, acme); ok && withoutLocation(text) != withoutLocation(anonymousCard) {
+			t.Errorf("the card changed before he shared his identity:\n%s\nwas:\n%s", text, anonymousCard)
+		}
+	}
 	eventually(t, welcomeTimeout, "the ghost named Bob in the desk room", func() (bool, error) {
 		var member event.MemberEventContent
 		err := tm.carol.StateEvent(ctx, conv.DeskRoom, event.StateMember, conv.Ghost.String(), &member)
@@ -125,6 +158,19 @@ func TestConsentAnonymous(t *testing.T) {
 	checkTask(t, d, conv.ID, "Bob's shared context", func(task routing.Task) bool {
 		return task.Tier == "silver" && task.Region == "lisbon" && task.Language == "pt" && !task.Anonymous && slices.Contains(task.Topics, "cards")
 	})
+
+	// Withdrawing location takes back what showed it: the relayed location and the
+	// card's versions with his region.
+	privacy, err := js.SendText(ctx, roomStr, "!privacy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err = js.WaitForMessage(ctx, roomStr, jsclient.MessageFilter{Sender: acme.String(), Contains: "**contact** —", AfterEventID: privacy}, welcomeTimeout); err != nil {
+		t.Fatal(err)
+	}
+	jsSay("1 2 4")
+	jsWait("the location withdrawn", "location: withdrawn")
+	waitWithdrawn(t, tm.carol, []id.RoomID{conv.DeskRoom, conv.SideRoom}, "38.72", "lisbon · local time")
 
 	checkReceiptsAndAccessLog(t, d, consent.Subject{Tenant: "acme", UserID: bob.String()}, func() []map[string]any {
 		events, _ := js.Messages(ctx, roomStr)

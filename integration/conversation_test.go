@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 
@@ -104,20 +105,39 @@ func TestConversation(t *testing.T) {
 		t.Fatal("emote lost its type")
 	}
 
-	// A file from the customer is copied to the business homeserver.
-	upload, err := customer.UploadBytesWithName(ctx, []byte("statement contents"), "text/plain", "statement.txt")
+	// A file from the customer is copied to the business homeserver, its name naming
+	// the customer and its type claiming HTML: staff see neither (the privacy scan
+	// below reads the copy's headers too).
+	fileName := "statement of " + customer.UserID.String() + ".txt"
+	upload, err := customer.UploadBytesWithName(ctx, []byte("statement contents"), "text/html", fileName)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sendContent(t, customer, room, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgFile, Body: "statement.txt", URL: upload.ContentURI.CUString()})
-	file := waitEvent(t, tm.carol, conv.DeskRoom, "the file", bodyIs(conv.Ghost, "statement.txt"))
+	sendContent(t, customer, room, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgFile, Body: fileName,
+		URL: upload.ContentURI.CUString(), Info: &event.FileInfo{MimeType: "text/html"}})
+	file := waitEvent(t, tm.carol, conv.DeskRoom, "the file", bodyIs(conv.Ghost, "statement of [hidden]"))
 	fileURI, _ := file.Content.AsMessage().URL.Parse()
 	if fileURI.Homeserver != d.Bed.Business.ServerName {
 		t.Fatalf("the file's copy is on %s, want the business homeserver", fileURI.Homeserver)
 	}
-	if data, err := tm.carol.DownloadBytes(ctx, fileURI); err != nil || string(data) != "statement contents" {
+	copied, err := tm.carol.Download(ctx, fileURI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := io.ReadAll(copied.Body)
+	_ = copied.Body.Close()
+	if err != nil || string(data) != "statement contents" {
 		t.Fatalf("the copy reads %q, %v", data, err)
 	}
+	if got := copied.Header.Get("Content-Type"); !strings.HasPrefix(got, "text/plain") {
+		t.Errorf("the copy is served as %q, want plain text", got)
+	}
+	// A file that cannot be fetched: the customer is told at once, staff see it did
+	// not come.
+	sendContent(t, customer, room, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgFile, Body: "lost.pdf",
+		URL: id.ContentURIString("mxc://" + d.Bed.Customer.ServerName + "/nosuchmedia")})
+	waitEvent(t, customer, room, "the lost file told", bodyIs(acme, "could not be fetched"))
+	waitEvent(t, tm.carol, conv.DeskRoom, "the lost file in the desk room", bodyIs(conv.Ghost, "lost.pdf: this file was not passed on"))
 
 	// Carol edits her answer: the customer's copy is edited.
 	edit := &event.MessageEventContent{MsgType: event.MsgText, Body: "* Hi, I am Carol from cards",
@@ -191,8 +211,10 @@ func TestConversation(t *testing.T) {
 		return countMatching(customer, room, isWelcome(d)) == 2, nil
 	})
 
-	scanStaffRooms(t, d, customer.UserID, []*mxclientView{{tm.carol, []id.RoomID{conv.DeskRoom, conv.SideRoom}}, {tm.sam, []id.RoomID{conv.SideRoom}}},
-		"Porto", "41.15")
+	if _, media := scanStaffRooms(t, d, customer.UserID, []*mxclientView{{tm.carol, []id.RoomID{conv.DeskRoom, conv.SideRoom}}, {tm.sam, []id.RoomID{conv.SideRoom}}},
+		"Porto", "41.15"); media == 0 {
+		t.Error("the privacy scan downloaded no media, though the customer sent a file")
+	}
 	scanCustomerRoom(t, customer, room, []string{whisper, "added **Dave**", "!remove", "!end", "Context card"})
 }
 

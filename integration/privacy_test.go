@@ -1,8 +1,13 @@
 package integration
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"mime"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -23,30 +28,86 @@ type mxclientView struct {
 // scanStaffRooms reads every event of the timeline and every state event of each staff
 // room, as the homeserver serves them to staff, and fails on any trace of the
 // customer's Matrix ID or homeserver name, or of anything else withheld (context the
-// customer did not share). It returns how many events it read, so a scan that read
-// nothing cannot pass unnoticed.
-func scanStaffRooms(t *testing.T, d *deploy.Deployment, customer id.UserID, views []*mxclientView, withheld ...string) int {
+// customer did not share). It also downloads every media item the events name, as
+// staff would, and looks for the same in its headers and bytes (scanMedia). It returns
+// how many events and media items it read, so a scan that read nothing cannot pass
+// unnoticed.
+func scanStaffRooms(t *testing.T, d *deploy.Deployment, customer id.UserID, views []*mxclientView, withheld ...string) (events, media int) {
 	t.Helper()
 	ctx := context.Background()
 	secrets := append([]string{customer.String(), customer.Homeserver(), d.Bed.Customer.ServerName}, withheld...)
-	read := 0
 	for _, v := range views {
+		downloaded := map[string]bool{}
 		for _, roomID := range v.rooms {
-			events := roomEvents(t, ctx, v.c, roomID)
-			if len(events) < 5 {
-				t.Fatalf("privacy scan of %s read only %d events", roomID, len(events))
+			read := roomEvents(t, ctx, v.c, roomID)
+			if len(read) < 5 {
+				t.Fatalf("privacy scan of %s read only %d events", roomID, len(read))
 			}
-			for _, raw := range events {
-				read++
+			for _, raw := range read {
+				events++
 				for _, secret := range secrets {
 					if strings.Contains(string(raw), secret) {
 						t.Errorf("a staff room event names the customer (%s): %s", secret, raw)
 					}
 				}
+				for _, uri := range mxcURIs.FindAllString(string(raw), -1) {
+					if !downloaded[uri] {
+						downloaded[uri] = true
+						media++
+						scanMedia(t, ctx, v.c, uri, secrets)
+					}
+				}
 			}
 		}
 	}
-	return read
+	return events, media
+}
+
+// mxcURIs finds media URIs in an event's JSON, in any field.
+var mxcURIs = regexp.MustCompile(`mxc://[^"\\\s]+`)
+
+// scanMedia downloads a media item as a staff member and fails if its headers or bytes
+// hold a secret: in the bytes as they are, in the headers also decoded (a file name in
+// Content-Disposition may be percent-encoded, as filename* is) and in any case.
+func scanMedia(t *testing.T, ctx context.Context, c *mxclient.Client, uri string, secrets []string) {
+	t.Helper()
+	parsed, err := id.ContentURIString(uri).Parse()
+	if err != nil {
+		t.Errorf("a staff room names media by a broken URI %q: %v", uri, err)
+		return
+	}
+	resp, err := c.Download(ctx, parsed)
+	if err != nil {
+		t.Errorf("staff cannot download %s: %v", uri, err)
+		return
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Errorf("downloading %s: %v", uri, err)
+		return
+	}
+	headers := []string{resp.Header.Get("Content-Type"), resp.Header.Get("Content-Disposition")}
+	for _, h := range headers[:2] {
+		if decoded, err := url.PathUnescape(h); err == nil && decoded != h {
+			headers = append(headers, decoded)
+		}
+		if _, params, err := mime.ParseMediaType(h); err == nil {
+			for _, v := range params {
+				headers = append(headers, v)
+			}
+		}
+	}
+	for _, secret := range secrets {
+		for _, h := range headers {
+			if strings.Contains(strings.ToLower(h), strings.ToLower(secret)) {
+				t.Errorf("media %s names the customer (%s) in its headers: %q", uri, secret, h)
+			}
+		}
+		if bytes.Contains(bytes.ToLower(data), []byte(strings.ToLower(secret))) {
+			t.Errorf("media %s holds %s in its bytes", uri, secret)
+		}
+	}
 }
 
 // roomEvents returns the raw JSON of a room's whole timeline and current state.

@@ -17,15 +17,43 @@ var kinds = []Kind{Link, Visitor}
 // its own: "BLINK-…" or a thirteenth character right after the code is no match.
 // Finding a code says nothing of whether it exists: that is the store's to tell.
 func Find(text string) (kind Kind, code string, ok bool) {
-	for i := 0; i < len(text); i++ {
+	m, ok := next(text, 0)
+	return m.Kind, m.Code, ok
+}
+
+// Match is a code found in a text: its kind, its canonical form, and the bytes
+// text[Start:End] it was typed as.
+type Match struct {
+	Kind       Kind
+	Code       string
+	Start, End int
+}
+
+// FindAll returns every code in text, in order, read as Find reads them, with where
+// each was typed: what takes a code out of a message keeps the rest as it was.
+func FindAll(text string) []Match {
+	var out []Match
+	for from := 0; ; {
+		m, ok := next(text, from)
+		if !ok {
+			return out
+		}
+		out = append(out, m)
+		from = m.End
+	}
+}
+
+// next finds the first code that starts at byte from or later.
+func next(text string, from int) (Match, bool) {
+	for i := from; i < len(text); i++ {
 		if !wordStartsAt(text, i) {
 			continue
 		}
-		if kind, code, _, ok := matchAt(text, i); ok {
-			return kind, code, true
+		if kind, code, end, ok := matchAt(text, i); ok {
+			return Match{Kind: kind, Code: code, Start: i, End: end}, true
 		}
 	}
-	return "", "", false
+	return Match{}, false
 }
 
 // Parse reads a string that is one code and nothing else (surrounding spaces aside),

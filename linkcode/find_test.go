@@ -86,7 +86,8 @@ func TestParse(t *testing.T) {
 }
 
 // FuzzFind checks that Find never panics, that whatever it returns is canonical, is
-// found again on its own and by Parse, and is found again when typed sloppily.
+// found again on its own and by Parse, and is found again when typed sloppily; and
+// that FindAll agrees with Find and each span it gives is exactly its code.
 func FuzzFind(f *testing.F) {
 	for _, seed := range []string{
 		"LINK-7K3Q-9P2M-4XZA",
@@ -103,6 +104,15 @@ func FuzzFind(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, text string) {
 		kind, code, ok := Find(text)
+		all := FindAll(text)
+		if ok != (len(all) > 0) || ok && (all[0].Kind != kind || all[0].Code != code) {
+			t.Fatalf("Find(%q) = %q, %q, %v but FindAll = %+v", text, kind, code, ok, all)
+		}
+		for i, m := range all {
+			if k, c, ok := Parse(text[m.Start:m.End]); !ok || k != m.Kind || c != m.Code || i > 0 && m.Start < all[i-1].End {
+				t.Fatalf("FindAll(%q): match %d %+v spans %q", text, i, m, text[m.Start:m.End])
+			}
+		}
 		if !ok {
 			if kind != "" || code != "" {
 				t.Fatalf("Find(%q) returned %q, %q without ok", text, kind, code)
@@ -123,4 +133,29 @@ func FuzzFind(f *testing.F) {
 			t.Fatalf("code %q is not valid UTF-8", code)
 		}
 	})
+}
+
+// FindAll finds every code in a text, each with where it was typed, so that the codes
+// can be cut out and the rest of the text kept.
+func TestFindAll(t *testing.T) {
+	const text = "order 123: link 7k3q 9p2m 4xza, and (VISIT-8OOO-9P2M-4XZA). BLINK-7K3Q-9P2M-4XZA"
+	got := FindAll(text)
+	want := []Match{
+		{Kind: Link, Code: "LINK-7K3Q-9P2M-4XZA", Start: 11, End: 30},
+		{Kind: Visitor, Code: "VISIT-8000-9P2M-4XZA", Start: 37, End: 57},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("FindAll = %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("match %d = %+v, want %+v", i, got[i], want[i])
+		}
+		if k, c, ok := Parse(text[got[i].Start:got[i].End]); !ok || k != got[i].Kind || c != got[i].Code {
+			t.Errorf("the span of match %d, %q, is not the code", i, text[got[i].Start:got[i].End])
+		}
+	}
+	if m := FindAll("nothing here, visit page 2"); len(m) != 0 {
+		t.Errorf("FindAll found %+v", m)
+	}
 }

@@ -56,3 +56,10 @@ func (q *AccessLogQuery) Add(ctx context.Context, a *Access) error {
 func (q *AccessLogQuery) OfSubject(ctx context.Context, tenantID, subject string) ([]*Access, error) {
 	return q.QueryMany(ctx, subjectAccessQuery, tenantID, subject)
 }
+
+const pruneAccessLogQuery = `DELETE FROM access_log WHERE at < $1`
+
+// PruneBefore deletes the entries from before a time, and says how many.
+func (q *AccessLogQuery) PruneBefore(ctx context.Context, before time.Time) (int64, error) {
+	return affected(q.GetDB().Exec(ctx, pruneAccessLogQuery, millis(before)))
+}

@@ -54,11 +54,24 @@ func (q *CodeQuery) Claim(ctx context.Context, tenantID, hash, subject string, a
 	return c, nil
 }
 
-const codeExistsQuery = `SELECT EXISTS (SELECT 1 FROM one_time_code WHERE tenant_id = $1 AND code_hash = $2 AND kind = $3)`
+const codeExistsQuery = `
+	SELECT EXISTS (SELECT 1 FROM one_time_code WHERE tenant_id = $1 AND code_hash = $2 AND kind = $3 AND expires_at > $4)`
 
-// Exists tells whether a code of that kind was ever created, used or not.
-func (q *CodeQuery) Exists(ctx context.Context, tenantID, hash, kind string) (bool, error) {
+// Exists tells whether a code of that kind was created and has not expired at a
+// time, used or not: a visitor code counts for the visitor's page views until then.
+func (q *CodeQuery) Exists(ctx context.Context, tenantID, hash, kind string, at time.Time) (bool, error) {
 	var exists bool
-	err := q.db.QueryRow(ctx, codeExistsQuery, tenantID, hash, kind).Scan(&exists)
+	err := q.db.QueryRow(ctx, codeExistsQuery, tenantID, hash, kind, millis(at)).Scan(&exists)
 	return exists, err
+}
+
+// A code is finished once it has expired, or, for a link code, once it is used: the
+// link it made is kept in customer_link. A used visitor code still takes page views
+// until it expires.
+const pruneCodesQuery = `DELETE FROM one_time_code WHERE expires_at <= $1 OR (kind = $2 AND used_at IS NOT NULL)`
+
+// PruneFinished deletes the codes that can do nothing any more at a time, and says
+// how many.
+func (q *CodeQuery) PruneFinished(ctx context.Context, now time.Time, linkKind string) (int64, error) {
+	return affected(q.db.Exec(ctx, pruneCodesQuery, millis(now), linkKind))
 }

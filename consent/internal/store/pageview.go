@@ -61,3 +61,10 @@ func (q *PageViewQuery) Add(ctx context.Context, tenantID string, views []PageVi
 func (q *PageViewQuery) OfSubject(ctx context.Context, tenantID, accountID, subject string, since time.Time, limit int) ([]*PageView, error) {
 	return q.QueryMany(ctx, subjectPagesQuery, tenantID, sql.NullString{String: accountID, Valid: accountID != ""}, subject, millis(since), limit)
 }
+
+const prunePageViewsQuery = `DELETE FROM page_view WHERE at < $1`
+
+// PruneBefore deletes the page views from before a time, and says how many.
+func (q *PageViewQuery) PruneBefore(ctx context.Context, before time.Time) (int64, error) {
+	return affected(q.GetDB().Exec(ctx, prunePageViewsQuery, millis(before)))
+}

@@ -69,6 +69,14 @@ func nullInt(v int64) sql.NullInt64 { return sql.NullInt64{Int64: v, Valid: v !=
 
 func nullText(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
 
+// affected is how many rows a statement changed.
+func affected(res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
 // noRows turns "no rows" into a zero result.
 func noRows(err error) error {
 	if errors.Is(err, sql.ErrNoRows) {
