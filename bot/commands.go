@@ -32,24 +32,3 @@ func ParseBangCommand(body string) (Command, bool) {
 	}
 	return ParseCommand(body)
 }
-
-// ControlHelp lists the commands of a staff member's control room.
-const ControlHelp = `Commands in this room:
-- **!ready**: take new conversations
-- **!away**: stay signed in, take no new conversations
-- **!busy**: busy with other work, take no new conversations
-- **!offline**: stop working
-- **!status**: your status
-- **accept** / **decline**: answer an offered conversation
-- **!conversations**: the open conversations
-- **!monitor** *number*: watch a conversation from its side room (supervisors)
-- **!help**: this list`
-
-// SideHelp lists the commands of a conversation's side room (!end works in the desk
-// room too).
-const SideHelp = `Commands in this room:
-- **!invite** *agent*: add an agent to the conversation
-- **!remove** *agent*: take an agent out
-- **!transfer** *agent* or **!transfer queue**: hand the conversation over
-- **!end**: end the conversation (the customer gets the closing message)
-- **!help**: this list`

@@ -60,3 +60,10 @@ func PrivacyStatusOnly(tenant string, lines []string) string {
 	}
 	return "What " + tenant + " may see now:\n\n" + strings.Join(lines, "\n") + "\n\nThere is nothing " + tenant + " can ask you to share in this chat."
 }
+
+// Answers to a party over its limits (config: limits).
+const (
+	SlowDown     = "You are sending messages faster than we can read them. We will not see what you send for a moment; please wait a little, then write again."
+	TooManyRooms = "You opened many conversations with us in a short time. Please continue in one of them, or try again later."
+	TooManyCodes = "You sent many codes in a short time; we did not check the last ones. Please wait a few minutes and send your code again."
+)

@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 
 	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/contactcenter/contactcenter/bridge/transport"
 	"github.com/contactcenter/contactcenter/database"
 )
 
@@ -41,11 +41,11 @@ type stateAction struct {
 
 // errSkip means an outbox entry has nothing left to do: it refers to an event that was
 // never relayed into its room (a bot prompt, a message that was given up).
-var errSkip = errors.New("nothing to send")
+var errSkip = transport.ErrNothingToSend
 
 // send performs one outbox entry.
 func (b *Bridge) send(ctx context.Context, client *mautrix.Client, entry *database.OutboxEntry) (id.EventID, error) {
-	txnID := fmt.Sprintf("cc.out.%d", entry.ID)
+	txnID := transport.TxnID(entry)
 	switch entry.EventType.Type {
 	case LeaveAction.Type:
 		_, err := client.LeaveRoom(ctx, entry.RoomID)
@@ -56,13 +56,13 @@ func (b *Bridge) send(ctx context.Context, client *mautrix.Client, entry *databa
 	case InviteAction.Type, KickAction.Type:
 		var action memberAction
 		if err := json.Unmarshal(entry.Content, &action); err != nil {
-			return "", err
+			return "", permanent(err)
 		}
 		return "", memberChange(ctx, client, entry, action)
 	case StateAction.Type:
 		var action stateAction
 		if err := json.Unmarshal(entry.Content, &action); err != nil {
-			return "", err
+			return "", permanent(err)
 		}
 		if err := b.translatePins(ctx, entry, &action); err != nil {
 			return "", err
@@ -86,7 +86,7 @@ func (b *Bridge) send(ctx context.Context, client *mautrix.Client, entry *databa
 			Reason  string     `json:"reason,omitempty"`
 		}
 		if err := json.Unmarshal(content, &redaction); err != nil {
-			return "", err
+			return "", permanent(err)
 		}
 		resp, err := client.RedactEvent(ctx, entry.RoomID, redaction.Redacts, mautrix.ReqRedact{Reason: redaction.Reason, TxnID: txnID})
 		if err != nil {
@@ -114,7 +114,7 @@ func memberChange(ctx context.Context, client *mautrix.Client, entry *database.O
 	default:
 		_, err = client.KickUser(ctx, entry.RoomID, &mautrix.ReqKickUser{UserID: action.UserID, Reason: action.Reason})
 	}
-	if refused(err) {
+	if transport.Refused(err) {
 		// Already a member (invite) or already gone (kick): nothing is left to do, and
 		// a real lack of power would not heal by retrying either.
 		zerolog.Ctx(ctx).Debug().Err(err).Stringer("user_id", action.UserID).Msg("Membership change refused; nothing to do")
@@ -153,7 +153,7 @@ func (b *Bridge) translatePins(ctx context.Context, entry *database.OutboxEntry,
 func (b *Bridge) translateRefs(ctx context.Context, entry *database.OutboxEntry) (json.RawMessage, error) {
 	var content map[string]any
 	if err := json.Unmarshal(entry.Content, &content); err != nil {
-		return nil, err
+		return nil, permanent(err)
 	}
 	translate := func(evtID any) (string, error) {
 		s, _ := evtID.(string)

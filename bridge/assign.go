@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix/event"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/contactcenter/contactcenter/bot"
 	"github.com/contactcenter/contactcenter/database"
-	"github.com/contactcenter/contactcenter/routing"
 )
 
 // handleOfferAnswer takes an agent's answer to their offer: "accept" or "decline" in
@@ -29,7 +27,7 @@ func (b *Bridge) handleOfferAnswer(ctx context.Context, j *job, t *Tenant, staff
 	}
 	zerolog.Ctx(ctx).Debug().Int64("answered", convID).Bool("accept", accept).Bool("offered_now", conv != nil).Msg("Offer answer")
 	return j.Commit(ctx, func(ctx context.Context) error {
-		reply := "Nothing is offered to you right now."
+		reply := bot.NothingOffered
 		if conv != nil {
 			if err := b.DB.Claims.ResetMissed(ctx, t.ID, staff.UserID); err != nil {
 				return err
@@ -40,14 +38,13 @@ func (b *Bridge) handleOfferAnswer(ctx context.Context, j *job, t *Tenant, staff
 			if err != nil {
 				return err
 			}
-			reply = fmt.Sprintf("Conversation **%d** is no longer offered to you.", conv.ID)
+			reply = bot.OfferGone(conv.ID)
 			if won {
-				_ = t.router.Assigned(staff.UserID.String(), b.now())
+				b.routerAssigned(ctx, t, staff.UserID, b.now())
 				if err = b.announceAssignment(ctx, t, conv, staff.UserID, ""); err != nil {
 					return err
 				}
-				reply = fmt.Sprintf("Conversation **%d** is yours. Join the two rooms you are invited to: **%s** (what you write there goes to the customer) and its **side room** (staff only).",
-					conv.ID, b.nameInConversation(ctx, t, conv))
+				reply = bot.OfferWon(conv.ID) + " " + bot.JoinConversationRooms(b.nameInConversation(ctx, t, conv))
 			}
 		} else if conv != nil {
 			if _, err := b.DB.Conversation.Unoffer(ctx, conv.ID, staff.UserID); err != nil {
@@ -56,7 +53,7 @@ func (b *Bridge) handleOfferAnswer(ctx context.Context, j *job, t *Tenant, staff
 			if err := b.DB.Participants.Add(ctx, conv.ID, staff.UserID, database.RoleDeclined, b.now()); err != nil {
 				return err
 			}
-			reply = fmt.Sprintf("You passed on conversation **%d**.", conv.ID)
+			reply = bot.OfferDeclined(conv.ID)
 			if err := b.offerWaiting(ctx, t); err != nil {
 				return err
 			}
@@ -71,6 +68,7 @@ func (b *Bridge) assign(ctx context.Context, t *Tenant, conv *database.Conversat
 	if _, err := b.DB.Conversation.Assign(ctx, conv.ID, agent, b.now()); err != nil {
 		return err
 	}
+	b.routerAssigned(ctx, t, agent, b.now())
 	return b.announceAssignment(ctx, t, conv, agent, by)
 }
 
@@ -81,14 +79,14 @@ func (b *Bridge) announceAssignment(ctx context.Context, t *Tenant, conv *databa
 		return err
 	}
 	name := t.staffName(agent)
-	text := fmt.Sprintf("**%s** took the conversation.", name)
+	text := bot.AgentTookConversation(name)
 	if by != "" {
-		text = fmt.Sprintf("%s handed the conversation to **%s**.", by, name)
+		text = bot.HandedOver(by, name)
 	}
 	zerolog.Ctx(ctx).Info().Int64("conversation", conv.ID).Stringer("agent", agent).Msg("Conversation assigned")
 	return firstErr(
 		b.sideNotice(ctx, t, conv, "assigned|"+agent.String(), text),
-		b.setBusinessName(ctx, t, conv, name+" · "+t.Name),
+		b.setBusinessName(ctx, t, conv, bot.AgentAtBusiness(name, t.Name)),
 	)
 }
 
@@ -98,8 +96,8 @@ func (b *Bridge) addAgent(ctx context.Context, t *Tenant, conv *database.Convers
 	key := fmt.Sprintf("%d|%s|%d", conv.ID, agent, now.UnixMilli())
 	return firstErr(
 		b.DB.Participants.Add(ctx, conv.ID, agent, database.RoleAgent, now),
-		b.DB.Outbox.Enqueue(ctx, "invite-desk|"+key, conv.DeskRoom, conv.Ghost, InviteAction, memberAction{UserID: agent}, now),
-		b.DB.Outbox.Enqueue(ctx, "invite-side|"+key, conv.SideRoom, t.UserID, InviteAction, memberAction{UserID: agent}, now),
+		b.DB.Outbox.Enqueue(ctx, outboxKey("invite-desk", key), conv.DeskRoom, conv.Ghost, InviteAction, memberAction{UserID: agent}, now),
+		b.DB.Outbox.Enqueue(ctx, outboxKey("invite-side", key), conv.SideRoom, t.UserID, InviteAction, memberAction{UserID: agent}, now),
 	)
 }
 
@@ -109,8 +107,8 @@ func (b *Bridge) removeStaff(ctx context.Context, t *Tenant, conv *database.Conv
 	key := fmt.Sprintf("%d|%s|%d", conv.ID, userID, now.UnixMilli())
 	return firstErr(
 		b.DB.Participants.Remove(ctx, conv.ID, userID, now),
-		b.DB.Outbox.Enqueue(ctx, "kick-desk|"+key, conv.DeskRoom, conv.Ghost, KickAction, memberAction{UserID: userID, Reason: reason}, now),
-		b.DB.Outbox.Enqueue(ctx, "kick-side|"+key, conv.SideRoom, t.UserID, KickAction, memberAction{UserID: userID, Reason: reason}, now),
+		b.DB.Outbox.Enqueue(ctx, outboxKey("kick-desk", key), conv.DeskRoom, conv.Ghost, KickAction, memberAction{UserID: userID, Reason: reason}, now),
+		b.DB.Outbox.Enqueue(ctx, outboxKey("kick-side", key), conv.SideRoom, t.UserID, KickAction, memberAction{UserID: userID, Reason: reason}, now),
 	)
 }
 
@@ -121,20 +119,20 @@ func (b *Bridge) setBusinessName(ctx context.Context, t *Tenant, conv *database.
 	if t.Avatar != "" {
 		member["avatar_url"] = t.Avatar
 	}
-	key := fmt.Sprintf("name|%d|%d", conv.ID, b.now().UnixNano())
+	key := outboxKey("name", conv.ID, b.now().UnixNano())
 	return b.DB.Outbox.Enqueue(ctx, key, conv.RoomID, t.UserID, StateAction,
 		stateAction{Type: event.StateMember.Type, StateKey: t.UserID.String(), Content: member}, b.now())
 }
 
 // sideNotice queues a notice from the business identity in the side room.
 func (b *Bridge) sideNotice(ctx context.Context, t *Tenant, conv *database.Conversation, key, markdown string) error {
-	key = fmt.Sprintf("side|%d|%s|%d", conv.ID, key, b.now().UnixNano())
+	key = outboxKey("side", conv.ID, key, b.now().UnixNano())
 	return b.DB.Outbox.Enqueue(ctx, key, conv.SideRoom, t.UserID, event.EventMessage, bot.Notice(markdown), b.now())
 }
 
 // reply answers a command in the room it came from.
 func (b *Bridge) reply(ctx context.Context, j *job, t *Tenant, markdown string) error {
-	return b.DB.Outbox.Enqueue(ctx, "reply|"+j.entry.Key, j.evt.RoomID, t.UserID, event.EventMessage, bot.Notice(markdown), b.now())
+	return b.DB.Outbox.Enqueue(ctx, outboxKey("reply", j.Key()), j.evt.RoomID, t.UserID, event.EventMessage, bot.Notice(markdown), b.now())
 }
 
 // nameInConversation is the customer's name as staff see it in a conversation.
@@ -146,9 +144,10 @@ func (b *Bridge) nameInConversation(ctx context.Context, t *Tenant, conv *databa
 	return t.customerName(room.Customer)
 }
 
-// handleMonitor joins a supervisor to a conversation's side room. Only the tenant's
+// monitorCommand joins a supervisor to a conversation's side room. Only the tenant's
 // own conversations can be found: another tenant's look like no conversation at all.
-func (b *Bridge) handleMonitor(ctx context.Context, j *job, t *Tenant, staff *database.StaffMember, role routing.Role, args []string) error {
+func (b *Bridge) monitorCommand(ctx context.Context, c *controlCall) error {
+	j, t, staff, args := c.j, c.t, c.staff, c.cmd.Args
 	var conv *database.Conversation
 	var err error
 	if len(args) == 1 {
@@ -161,19 +160,17 @@ func (b *Bridge) handleMonitor(ctx context.Context, j *job, t *Tenant, staff *da
 	}
 	return j.Commit(ctx, func(ctx context.Context) error {
 		switch {
-		case role != routing.RoleSupervisor:
-			return b.reply(ctx, j, t, "Only supervisors can monitor conversations.")
 		case len(args) != 1:
-			return b.reply(ctx, j, t, "Usage: **!monitor** *conversation number* (see **!conversations**).")
+			return b.reply(ctx, j, t, bot.MonitorUsage())
 		case conv == nil || conv.TenantID != t.ID || conv.Status == database.StatusClosed:
-			return b.reply(ctx, j, t, fmt.Sprintf("There is no open conversation %s.", args[0]))
+			return b.reply(ctx, j, t, bot.NoOpenConversation(args[0]))
 		}
 		now := b.now()
 		return firstErr(
 			b.DB.Participants.Add(ctx, conv.ID, staff.UserID, database.RoleMonitor, now),
-			b.DB.Outbox.Enqueue(ctx, fmt.Sprintf("monitor|%d|%s|%d", conv.ID, staff.UserID, now.UnixMilli()), conv.SideRoom, t.UserID,
+			b.DB.Outbox.Enqueue(ctx, outboxKey("monitor", conv.ID, staff.UserID, now.UnixMilli()), conv.SideRoom, t.UserID,
 				InviteAction, memberAction{UserID: staff.UserID}, now),
-			b.reply(ctx, j, t, fmt.Sprintf("You are invited to the side room of conversation **%d**. The customer cannot see you.", conv.ID)),
+			b.reply(ctx, j, t, bot.MonitorInvited(conv.ID)),
 		)
 	})
 }
@@ -185,19 +182,17 @@ func (b *Bridge) listConversations(ctx context.Context, t *Tenant) (string, erro
 		return "", err
 	}
 	if len(open) == 0 {
-		return "No open conversations.", nil
+		return bot.NoOpenConversations, nil
 	}
-	var sb strings.Builder
-	sb.WriteString("Open conversations:\n")
+	lines := make([]string, 0, len(open))
 	for _, conv := range open {
-		who := "waiting"
+		state := bot.ConversationWaiting
 		if conv.Agent != "" {
-			who = "with " + t.staffName(conv.Agent)
+			state = bot.ConversationWith(t.staffName(conv.Agent))
 		} else if conv.OfferedTo != "" {
-			who = "offered to " + t.staffName(conv.OfferedTo)
+			state = bot.ConversationOfferedTo(t.staffName(conv.OfferedTo))
 		}
-		fmt.Fprintf(&sb, "- **%d** · %s · %s · %s\n", conv.ID, b.nameInConversation(ctx, t, conv), who,
-			b.now().Sub(conv.OpenedAt).Round(time.Minute))
+		lines = append(lines, bot.ConversationLine(conv.ID, b.nameInConversation(ctx, t, conv), state, b.now().Sub(conv.OpenedAt)))
 	}
-	return sb.String(), nil
+	return bot.ConversationList(lines), nil
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/lib/pq"
 
+	"github.com/contactcenter/contactcenter/bridge/transport"
 	"github.com/contactcenter/contactcenter/config"
 	"github.com/contactcenter/contactcenter/consent"
 	"github.com/contactcenter/contactcenter/database"
@@ -51,15 +52,22 @@ type Bridge struct {
 	// homeserver but not yet in the database, as a slow database would.
 	RecordDelay time.Duration
 
-	tenants map[id.UserID]*Tenant
+	// tenants is written only by start-up, before tenantsReady is set; HTTP handlers
+	// read it only after (see whenTenantsReady).
+	tenants      map[id.UserID]*Tenant
+	tenantsReady atomic.Bool
 
-	inbox  *roomRunner
-	outbox *roomRunner
+	// transport carries the inbox and the outbox (made when the database opens).
+	transport     atomic.Pointer[transport.Transport]
+	transportOnce sync.Once
+	inbox, outbox queueWaker
 	// setupLease, with replicas, lets one of them at a time create a tenant's space
 	// and control rooms (nil: one process).
-	setupLease roomLease
+	setupLease *transport.Lease
 	// holder names this replica in leases ("" with one process).
 	holder string
+	// creationRun names this start of the service in room_creation (see roomcleanup.go).
+	creationRun string
 
 	listener net.Listener
 	server   *http.Server
@@ -67,13 +75,20 @@ type Bridge struct {
 	stop     context.CancelFunc
 	wg       sync.WaitGroup
 
+	// limits keep one customer or server from crowding out the others.
+	limits abuseLimits
+
 	// now is the clock; tests may replace it.
 	now func() time.Time
 }
 
 // New prepares a bridge from a validated config. Nothing is started.
 func New(cfg *config.Config, log zerolog.Logger) *Bridge {
-	return &Bridge{Config: cfg, Log: log, tenants: map[id.UserID]*Tenant{}, now: time.Now}
+	b := &Bridge{Config: cfg, Log: log, tenants: map[id.UserID]*Tenant{}, now: time.Now}
+	b.inbox = queueWaker{b: b, wake: (*transport.Transport).WakeInbox}
+	b.outbox = queueWaker{b: b, wake: (*transport.Transport).WakeOutbox}
+	b.initLimits()
+	return b
 }
 
 // Exit codes for fatal start-up errors, so that operators and scripts can tell causes
@@ -124,6 +139,8 @@ func (b *Bridge) Start(ctx context.Context) error {
 		{"listener", b.listen},
 		{"homeserver", b.checkHomeserver},
 		{"tenants", b.startTenants},
+		{"tenants ready", b.markTenantsReady},
+		{"room cleanup", b.startRoomCleanup},
 		{"queues", b.startQueues},
 		{"staff", b.startStaff},
 	}
@@ -181,6 +198,7 @@ func (b *Bridge) openDatabase(ctx context.Context) error {
 		return err
 	}
 	b.DB = db
+	b.queues()
 	b.Consent = consent.NewLedger(db.Database)
 	if err = b.Consent.Upgrade(ctx); err != nil {
 		return fatal(ExitDatabase, "the consent tables could not be upgraded", err)
@@ -248,6 +266,12 @@ func (b *Bridge) listen(ctx context.Context) error {
 			b.Log.Error().Err(err).Msg("HTTP server stopped")
 		}
 	}()
+	return nil
+}
+
+// markTenantsReady lets HTTP handlers read the tenants: start-up writes them no more.
+func (b *Bridge) markTenantsReady(context.Context) error {
+	b.tenantsReady.Store(true)
 	return nil
 }
 

@@ -120,7 +120,7 @@ func (b *Bridge) writeCard(ctx context.Context, t *Tenant, conv *database.Conver
 		edit.Body, edit.FormattedBody = "* "+card.Body, "* "+card.FormattedBody
 		edit.NewContent = card
 		edit.RelatesTo = &event.RelatesTo{Type: event.RelReplace, EventID: id.EventID(history.current)}
-		name := fmt.Sprintf("%s|edit|%d", history.current, now.UnixNano())
+		name := outboxKey(history.current, "edit", now.UnixNano())
 		return firstErr(
 			b.DB.Outbox.EnqueueRelay(ctx, name, conv.SideRoom, t.UserID, event.EventMessage, &edit, conv.SideRoom, now),
 			b.DB.EventMap.AddOwn(ctx, conv.SideRoom, name, t.UserID, conv.ID),
@@ -130,7 +130,7 @@ func (b *Bridge) writeCard(ctx context.Context, t *Tenant, conv *database.Conver
 	pin := stateAction{Type: event.StatePinnedEvents.Type, Content: map[string]any{"pinned": []string{origin}}}
 	err = firstErr(
 		b.queueOwn(ctx, conv.SideRoom, t.UserID, origin, event.EventMessage, card),
-		b.DB.Outbox.EnqueueRelay(ctx, origin+"|pin", conv.SideRoom, t.UserID, StateAction, pin, conv.SideRoom, now),
+		b.DB.Outbox.EnqueueRelay(ctx, outboxKey(origin, "pin"), conv.SideRoom, t.UserID, StateAction, pin, conv.SideRoom, now),
 	)
 	for _, old := range history.shown {
 		err = firstErr(err, b.redactOwn(ctx, conv.SideRoom, t.UserID, old))
@@ -271,7 +271,7 @@ func (b *Bridge) renameCustomer(ctx context.Context, t *Tenant, conv *database.C
 		}
 	}
 	return firstErr(err,
-		b.DB.Outbox.Enqueue(ctx, fmt.Sprintf("rename|%d|member|%d", conv.ID, now.UnixNano()), conv.DeskRoom, conv.Ghost, StateAction, member, now),
-		b.DB.Outbox.Enqueue(ctx, fmt.Sprintf("rename|%d|room|%d", conv.ID, now.UnixNano()), conv.DeskRoom, conv.Ghost, StateAction, roomName, now),
+		b.DB.Outbox.Enqueue(ctx, outboxKey("rename", conv.ID, "member", now.UnixNano()), conv.DeskRoom, conv.Ghost, StateAction, member, now),
+		b.DB.Outbox.Enqueue(ctx, outboxKey("rename", conv.ID, "room", now.UnixNano()), conv.DeskRoom, conv.Ghost, StateAction, roomName, now),
 	)
 }

@@ -141,7 +141,7 @@ func (b *Bridge) askConsent(ctx context.Context, t *Tenant, conv *database.Conve
 			break
 		}
 		content := map[string]any{"m.relates_to": map[string]any{"rel_type": event.RelAnnotation, "event_id": text, "key": key}}
-		err = b.DB.Outbox.EnqueueRelay(ctx, fmt.Sprintf("%s|button|%d", origin, i), conv.RoomID, t.UserID, event.EventReaction, content, conv.RoomID, now)
+		err = b.DB.Outbox.EnqueueRelay(ctx, outboxKey(origin, "button", i), conv.RoomID, t.UserID, event.EventReaction, content, conv.RoomID, now)
 	}
 	return err
 }
@@ -228,7 +228,7 @@ func (b *Bridge) settleAnswer(ctx context.Context, t *Tenant, conv *database.Con
 		}
 	}
 	if answer.Remember && len(records) == 0 {
-		err = b.DB.Outbox.Enqueue(ctx, fmt.Sprintf("remembered|%d|%d", conv.ID, b.now().UnixNano()), conv.RoomID, t.UserID,
+		err = b.DB.Outbox.Enqueue(ctx, outboxKey("remembered", conv.ID, b.now().UnixNano()), conv.RoomID, t.UserID,
 			event.EventMessage, bot.Notice("We will remember this choice next time. Send **!privacy** to change it."), b.now())
 		if err != nil {
 			return err
@@ -254,7 +254,7 @@ func (b *Bridge) endPrompt(ctx context.Context, t *Tenant, conv *database.Conver
 			shared = append(shared, p.Category)
 		}
 	}
-	return true, b.DB.Outbox.EnqueueRelay(ctx, prompt.Origin+"|end", conv.RoomID, t.UserID, event.EventUnstablePollEnd,
+	return true, b.DB.Outbox.EnqueueRelay(ctx, outboxKey(prompt.Origin, "end"), conv.RoomID, t.UserID, event.EventUnstablePollEnd,
 		bot.PollEnd(id.EventID(prompt.Origin), shared), conv.RoomID, b.now())
 }
 
@@ -285,7 +285,7 @@ func (b *Bridge) afterDecisions(ctx context.Context, t *Tenant, conv *database.C
 	receipt := bot.Notice(fmt.Sprintf("Your privacy choices for %s (receipt %s):\n\n%s\n\nSend **!privacy** to change them.",
 		t.Name, records[0].ReceiptID, strings.Join(lines, "\n")))
 	content := &event.Content{Parsed: receipt, Raw: map[string]any{receiptKey: map[string]any{"version": 1, "records": records}}}
-	err := b.DB.Outbox.Enqueue(ctx, "receipt|"+records[0].ReceiptID, conv.RoomID, t.UserID, event.EventMessage, content, b.now())
+	err := b.DB.Outbox.Enqueue(ctx, outboxKey("receipt", records[0].ReceiptID), conv.RoomID, t.UserID, event.EventMessage, content, b.now())
 	if err != nil {
 		return err
 	}

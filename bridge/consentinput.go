@@ -52,6 +52,16 @@ func (b *Bridge) consentInput(ctx context.Context, t *Tenant, conv *database.Con
 	// formatted body); the privacy filter takes it out of what staff get.
 	codes := codesIn(msg)
 	for i, c := range codes {
+		if ok, first := b.limits.codeAttempts.Take(customer.String(), b.now()); !ok {
+			// Codes are long enough that guessing is hopeless; the limit keeps the
+			// ledger from being hammered all the same. The code stays hidden.
+			if first {
+				if err := b.tellCustomer(ctx, t, conv, evt, "codes-limit", bot.TooManyCodes); err != nil {
+					return true, err
+				}
+			}
+			continue
+		}
 		if err := b.redeemCode(ctx, t, conv, customer, evt, c, i); err != nil {
 			return true, err
 		}
@@ -62,7 +72,7 @@ func (b *Bridge) consentInput(ctx context.Context, t *Tenant, conv *database.Con
 	if len(codes) > 0 {
 		// "!identify LINK-…" is the answer !identify asks for: the code's redemption
 		// answers it.
-		if cmd, ok := bot.ParseBangCommand(msg.Body); ok && cmd.Name == "identify" {
+		if _, spec := customerCommandIn(msg.Body); spec == bot.CmdIdentify {
 			return true, nil
 		}
 		return onlyCodes(msg), nil
@@ -70,10 +80,8 @@ func (b *Bridge) consentInput(ctx context.Context, t *Tenant, conv *database.Con
 	if msg.MsgType != event.MsgText || msg.RelatesTo.GetReplaceID() != "" {
 		return false, nil
 	}
-	if cmd, ok := bot.ParseBangCommand(msg.Body); ok && cmd.Name == "privacy" {
-		return true, b.privacyPrompt(ctx, t, conv, customer, evt)
-	} else if ok && cmd.Name == "identify" {
-		return true, b.identify(ctx, t, conv, customer, evt)
+	if run, _ := customerCommandIn(msg.Body); run != nil {
+		return true, run(b, ctx, t, conv, customer, evt)
 	}
 	prompt, err := b.DB.Prompts.Open(ctx, conv.ID)
 	if err != nil || prompt == nil {
@@ -129,7 +137,7 @@ func (b *Bridge) privacyPrompt(ctx context.Context, t *Tenant, conv *database.Co
 	if len(askable) == 0 {
 		return b.tellCustomer(ctx, t, conv, evt, "privacy", bot.PrivacyStatusOnly(t.Name, statusLines(t.Purposes(), state)))
 	}
-	err = b.DB.Outbox.Enqueue(ctx, fmt.Sprintf("privacy|%d|%d", conv.ID, b.now().UnixNano()), conv.RoomID, t.UserID, event.EventMessage,
+	err = b.DB.Outbox.Enqueue(ctx, outboxKey("privacy", conv.ID, b.now().UnixNano()), conv.RoomID, t.UserID, event.EventMessage,
 		bot.Notice("What "+t.Name+" may see now:\n\n"+strings.Join(statusLines(askable, state), "\n")+"\n\nAnswer below to change it."), b.now())
 	if err != nil {
 		return err
@@ -244,5 +252,5 @@ func (b *Bridge) sharedLocation(ctx context.Context, t *Tenant, conv *database.C
 
 // tellCustomer answers a customer's event with a notice from the service.
 func (b *Bridge) tellCustomer(ctx context.Context, t *Tenant, conv *database.Conversation, evt *event.Event, what, markdown string) error {
-	return b.DB.Outbox.Enqueue(ctx, fmt.Sprintf("tell|%s|%s", what, evt.ID), conv.RoomID, t.UserID, event.EventMessage, bot.Notice(markdown), b.now())
+	return b.DB.Outbox.Enqueue(ctx, outboxKey("tell", what, evt.ID), conv.RoomID, t.UserID, event.EventMessage, bot.Notice(markdown), b.now())
 }

@@ -3,7 +3,6 @@ package bridge
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -46,7 +45,7 @@ func (b *Bridge) expirePrompts(ctx context.Context) {
 }
 
 func (b *Bridge) expirePrompt(ctx context.Context, prompt *database.ConsentPrompt) error {
-	return b.DB.DoTxn(ctx, nil, func(ctx context.Context) error {
+	return b.doTxn(ctx, func(ctx context.Context) error {
 		conv, err := b.DB.Conversation.Get(ctx, prompt.Conversation)
 		if err != nil || conv == nil {
 			return err
@@ -80,7 +79,7 @@ func (b *Bridge) expirePrompt(ctx context.Context, prompt *database.ConsentPromp
 		if err != nil {
 			return err
 		}
-		err = b.DB.Outbox.Enqueue(ctx, fmt.Sprintf("%s|unanswered", prompt.Origin), conv.RoomID, t.UserID, event.EventMessage,
+		err = b.DB.Outbox.Enqueue(ctx, outboxKey(prompt.Origin, "unanswered"), conv.RoomID, t.UserID, event.EventMessage,
 			bot.Notice(bot.ConsentUnansweredText(t.Name)), b.now())
 		if err != nil {
 			return err

@@ -9,5 +9,10 @@ func (b *Bridge) contextAPI() (*contextapi.Handler, error) {
 		t := &b.Config.Tenants[i]
 		tenants = append(tenants, contextapi.Tenant{ID: t.ID, KeyHashes: t.APIKeyHashes()})
 	}
-	return contextapi.New(contextapi.LedgerStore{Ledger: b.Consent}, tenants)
+	api, err := contextapi.New(contextapi.LedgerStore{Ledger: b.Consent}, tenants)
+	if err != nil {
+		return nil, err
+	}
+	api.LimitPerKey(b.Config.Limits.APIRequests.Limit())
+	return api, nil
 }

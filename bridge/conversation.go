@@ -19,6 +19,8 @@ type staffRooms struct {
 	ghost      id.UserID
 	name       string
 	desk, side id.RoomID
+	// creations are the rooms' room_creation tokens, finished when they are recorded.
+	creations []string
 }
 
 // customerName is what staff see for a customer. Identity consent does not exist yet
@@ -30,7 +32,8 @@ func (t *Tenant) customerName(customer id.UserID) string {
 // conversationFor returns the room's open conversation, or, when there is none, the
 // freshly created staff rooms of the next one, for the caller to record with
 // startConversation in its commit. Room creation is a network side effect that must
-// not run inside a database transaction; if the commit fails, the rooms stay unused.
+// not run inside a database transaction; if the commit fails, the rooms are never
+// recorded and their creator leaves them (see roomcleanup.go).
 //
 // The staff rooms exist from the conversation's first moment, not from assignment:
 // everything the customer writes while waiting is relayed at once, the assigned agent
@@ -54,28 +57,41 @@ func (b *Bridge) createStaffRooms(ctx context.Context, t *Tenant, customer id.Us
 		return nil, fmt.Errorf("preparing the customer's ghost: %w", err)
 	}
 	creation := map[string]any{"m.federate": t.AllowRemoteAgents}
-	desk, err := ghost.CreateRoom(ctx, &mautrix.ReqCreateRoom{
+	// Each creation is noted first: rooms a failed or crashed start of the
+	// conversation leaves unrecorded are left by their creator (see roomcleanup.go).
+	deskReq := &mautrix.ReqCreateRoom{
 		Preset:             "private_chat",
 		Name:               r.name,
 		Topic:              fmt.Sprintf("Your conversation with %s. What you write here is sent to the customer as %s.", r.name, t.DisplayName),
 		CreationContent:    creation,
 		PowerLevelOverride: staffPowerLevels(r.ghost, false),
-	})
+	}
+	deskToken, err := b.beginRoomCreation(ctx, t, purposeDesk, r.ghost, deskReq)
+	if err != nil {
+		return nil, err
+	}
+	desk, err := ghost.CreateRoom(ctx, deskReq)
 	if err != nil {
 		return nil, fmt.Errorf("creating the desk room: %w", err)
 	}
 	// Supervisors are invited by startConversation, once the room is recorded: an
 	// invite sent with createRoom could be answered before the service knows the room.
-	side, err := t.Client.CreateRoom(ctx, &mautrix.ReqCreateRoom{
+	sideReq := &mautrix.ReqCreateRoom{
 		Preset:             "private_chat",
 		Name:               r.name + " · side room",
 		Topic:              "Staff only: nothing written here ever reaches the customer. Send !help for the commands.",
 		CreationContent:    creation,
 		PowerLevelOverride: staffPowerLevels(t.UserID, false),
-	})
+	}
+	sideToken, err := b.beginRoomCreation(ctx, t, purposeSide, t.UserID, sideReq)
+	if err != nil {
+		return nil, err
+	}
+	side, err := t.Client.CreateRoom(ctx, sideReq)
 	if err != nil {
 		return nil, fmt.Errorf("creating the side room: %w", err)
 	}
+	r.creations = []string{deskToken, sideToken}
 	r.desk, r.side = desk.RoomID, side.RoomID
 	zerolog.Ctx(ctx).Info().Stringer("desk_room", r.desk).Stringer("side_room", r.side).Msg("Created the staff rooms")
 	b.roomCreated(ctx)
@@ -110,10 +126,15 @@ func (b *Bridge) startConversation(ctx context.Context, t *Tenant, roomID id.Roo
 	if err != nil {
 		return nil, err
 	}
+	for _, token := range rooms.creations {
+		if err = b.DB.Creations.Finish(ctx, token); err != nil {
+			return nil, err
+		}
+	}
 	zerolog.Ctx(ctx).Info().Int64("conversation", conv.ID).Msg("Conversation started")
 	enqueue := func(key string, room id.RoomID, sender id.UserID, evtType event.Type, content any) {
 		if err == nil {
-			err = b.DB.Outbox.Enqueue(ctx, fmt.Sprintf("%s|%d", key, conv.ID), room, sender, evtType, content, b.now())
+			err = b.DB.Outbox.Enqueue(ctx, outboxKey(key, conv.ID), room, sender, evtType, content, b.now())
 		}
 	}
 	enqueue("welcome", roomID, t.UserID, event.EventMessage, bot.Notice(t.Welcome))

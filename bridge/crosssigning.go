@@ -85,9 +85,32 @@ func (t *Tenant) ensureCrossSigning(ctx context.Context) error {
 		if err = mach.SignOwnMasterKey(ctx); err != nil {
 			return fatal(ExitCrossSigning, "could not sign the master key with the device", err)
 		}
+		if err = t.announceSignedDevice(ctx); err != nil {
+			return fatal(ExitCrossSigning, "could not publish the signed device keys", err)
+		}
 		log.Info().Stringer("device_id", t.Client.DeviceID).Msg("Signed the device with the cross-signing identity")
 	}
 	return nil
+}
+
+// announceSignedDevice uploads the device's keys again, now carrying the
+// self-signing signature. Some homeservers (Dendrite) tell other servers of a
+// self-signature only as a cross-signing key change, never as a change of the device,
+// so a server that cached the device before it was signed goes on serving it unsigned,
+// and its users' clients exclude it. Signed keys uploaded as the device's keys reach
+// every server as a device change.
+func (t *Tenant) announceSignedDevice(ctx context.Context) error {
+	resp, err := t.Client.QueryKeys(ctx, &mautrix.ReqQueryKeys{DeviceKeys: mautrix.DeviceKeysRequest{t.UserID: {t.Client.DeviceID}}})
+	if err != nil {
+		return err
+	}
+	keys, ok := resp.DeviceKeys[t.UserID][t.Client.DeviceID]
+	if !ok {
+		return fmt.Errorf("the homeserver does not know device %s", t.Client.DeviceID)
+	}
+	keys.Unsigned = nil
+	_, err = t.Client.UploadKeys(ctx, &mautrix.ReqUploadKeys{DeviceKeys: &keys})
+	return err
 }
 
 // publishedCrossSigning reads the master key the homeserver has for the business

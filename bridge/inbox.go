@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix"
@@ -13,125 +12,54 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/contactcenter/contactcenter/bot"
+	"github.com/contactcenter/contactcenter/bridge/transport"
 	"github.com/contactcenter/contactcenter/database"
 )
 
-const (
-	// maxInboxAttempts bounds retries of one event (about 10 minutes with backoff).
-	maxInboxAttempts = 12
-	maxInboxBackoff  = 2 * time.Minute
-)
-
 // errPermanent marks a failure that retrying cannot fix.
-var errPermanent = errors.New("permanent")
+var errPermanent = transport.ErrPermanent
 
-func permanent(err error) error { return fmt.Errorf("%w: %w", errPermanent, err) }
+func permanent(err error) error { return transport.Permanent(err) }
 
-// job is one inbox entry being handled. Handlers do their network side effects first
-// (they must be idempotent), then Commit their database writes: the writes and the
-// entry's "handled" mark are one database transaction, so a crash leaves either both
-// or neither.
+// job is one inbox entry being handled, with its event parsed. Handlers do their
+// network side effects first (they must be idempotent), then Commit their database
+// writes: the writes and the entry's "handled" mark are one database transaction.
 type job struct {
-	b         *Bridge
-	entry     *database.InboxEntry
-	evt       *event.Event
-	committed bool
+	*transport.Job
+	entry *database.InboxEntry
+	evt   *event.Event
 }
 
-// Commit runs writes and marks the entry handled, atomically.
-func (j *job) Commit(ctx context.Context, writes func(ctx context.Context) error) error {
-	err := j.b.DB.DoTxn(ctx, nil, func(ctx context.Context) error {
-		if writes != nil {
-			if err := writes(ctx); err != nil {
-				return err
-			}
-		}
-		return j.b.DB.Inbox.MarkDone(ctx, j.entry.Seq, j.b.now())
-	})
-	if err == nil {
-		j.committed = true
-		j.b.outbox.Wake()
-	}
-	return err
-}
-
-// drainInbox handles a room's pending events in order until none is due.
-func (b *Bridge) drainInbox(ctx context.Context, roomID id.RoomID) {
-	log := zerolog.Ctx(ctx).With().Stringer("room_id", roomID).Logger()
-	ctx = log.WithContext(ctx)
-	for ctx.Err() == nil {
-		entry, err := b.DB.Inbox.Head(ctx, roomID)
-		if err != nil {
-			log.Err(err).Msg("Could not read the inbox")
-			return
-		}
-		if entry == nil || entry.NextAttempt.After(b.now()) {
-			return
-		}
-		err = b.handleEntry(ctx, entry)
-		if err == nil {
-			continue
-		}
-		entryLog := log.With().Str("event_key", entry.Key).Int("attempts", entry.Attempts+1).Logger()
-		if errors.Is(err, errPermanent) || entry.Attempts+1 >= maxInboxAttempts {
-			entryLog.Error().Err(err).Msg("Giving up on an event")
-			if err = b.giveUp(ctx, entry, err); err != nil {
-				log.Err(err).Msg("Could not record giving up")
-				return
-			}
-			continue
-		}
-		retryAt := b.now().Add(backoff(entry.Attempts, maxInboxBackoff))
-		entryLog.Warn().Err(err).Time("retry_at", retryAt).Msg("Event handling failed; will retry")
-		if err = b.DB.Inbox.MarkFailed(ctx, entry.Seq, retryAt, err); err != nil {
-			log.Err(err).Msg("Could not record the failure")
-		}
-		return
-	}
-}
-
-// giveUp finishes an event that cannot be handled. If it is a customer's message the
-// service could not decrypt, the customer is asked to send it again: what they said
-// must not vanish silently.
-func (b *Bridge) giveUp(ctx context.Context, entry *database.InboxEntry, cause error) error {
-	err := b.DB.DoTxn(ctx, nil, func(ctx context.Context) error {
-		if err := b.DB.Inbox.GiveUp(ctx, entry.Seq, b.now(), cause); err != nil {
-			return err
-		}
-		evt, err := parseEvent(entry.Body)
-		if err != nil || evt.Type != event.EventEncrypted {
-			return nil
-		}
-		room, err := b.DB.CustomerRoom.Get(ctx, evt.RoomID)
-		if err != nil || room == nil || evt.Sender != room.Customer {
-			return err
-		}
-		t := b.TenantByID(room.TenantID)
-		if t == nil {
-			return nil
-		}
-		return b.DB.Outbox.Enqueue(ctx, "unreadable|"+evt.ID.String(), room.RoomID, t.UserID,
-			event.EventMessage, bot.Notice(bot.UnreadableMessage), b.now())
-	})
-	b.outbox.Wake()
-	return err
-}
-
-// handleEntry parses one stored event and dispatches it.
-func (b *Bridge) handleEntry(ctx context.Context, entry *database.InboxEntry) error {
-	evt, err := parseEvent(entry.Body)
+// handleEntry parses one stored event and dispatches it; the transport commits it if
+// the handler did not.
+func (b *Bridge) handleEntry(ctx context.Context, tj *transport.Job) error {
+	evt, err := parseEvent(tj.Entry.Body)
 	if err != nil {
 		return permanent(err)
 	}
-	j := &job{b: b, entry: entry, evt: evt}
+	j := &job{Job: tj, entry: tj.Entry, evt: evt}
 	ctx = zerolog.Ctx(ctx).With().Stringer("event_id", evt.ID).Str("type", evt.Type.Type).Logger().WithContext(ctx)
-	if err = b.dispatch(ctx, j); err != nil {
+	return b.dispatch(ctx, j)
+}
+
+// giveUp runs in the transaction that gives up an event that cannot be handled. If it
+// is a customer's message the service could not decrypt, the customer is asked to send
+// it again: what they said must not vanish silently.
+func (b *Bridge) giveUp(ctx context.Context, entry *database.InboxEntry, cause error) error {
+	evt, err := parseEvent(entry.Body)
+	if err != nil || evt.Type != event.EventEncrypted {
+		return nil
+	}
+	room, err := b.DB.CustomerRoom.Get(ctx, evt.RoomID)
+	if err != nil || room == nil || evt.Sender != room.Customer {
 		return err
 	}
-	if !j.committed {
-		return j.Commit(ctx, nil)
+	t := b.TenantByID(room.TenantID)
+	if t == nil {
+		return nil
 	}
-	return nil
+	return b.DB.Outbox.Enqueue(ctx, transport.Key("unreadable", evt.ID), room.RoomID, t.UserID,
+		event.EventMessage, bot.Notice(bot.UnreadableMessage), b.now())
 }
 
 // parseEvent decodes a stored event the way the appservice package would have.

@@ -72,6 +72,9 @@ func (b *Bridge) handleInvite(ctx context.Context, j *job, t *Tenant, room *data
 		}
 		return nil
 	}
+	if ok, err := b.roomAllowed(ctx, t, j); !ok {
+		return err
+	}
 	if err := b.joinWithRetry(ctx, t, evt.RoomID, server); err != nil {
 		return err
 	}
@@ -124,7 +127,7 @@ func (b *Bridge) refuseRoom(ctx context.Context, j *job, t *Tenant, why string) 
 
 // refuse is refuseRoom inside a transaction.
 func (b *Bridge) refuse(ctx context.Context, j *job, t *Tenant, why string) error {
-	key := "refuse|" + j.evt.RoomID.String() + "|" + j.entry.Key
+	key := outboxKey("refuse", j.evt.RoomID, j.Key())
 	err := b.DB.Outbox.Enqueue(ctx, key, j.evt.RoomID, t.UserID, event.EventMessage, bot.Notice(why), b.now())
 	if err != nil {
 		return err
@@ -142,10 +145,10 @@ func (b *Bridge) declineRoom(ctx context.Context, j *job, t *Tenant, room *datab
 	owner := b.TenantByID(room.TenantID)
 	roomID := j.evt.RoomID
 	return j.Commit(ctx, func(ctx context.Context) error {
-		key := "decline|" + t.ID + "|" + roomID.String() + "|" + j.entry.Key
+		key := outboxKey("decline", t.ID, roomID, j.Key())
 		err := firstErr(
-			b.DB.Outbox.Enqueue(ctx, key+"|notice", roomID, t.UserID, event.EventMessage, bot.Notice(bot.RoomOfAnotherConversation), b.now()),
-			b.DB.Outbox.Enqueue(ctx, key+"|leave", roomID, t.UserID, LeaveAction, struct{}{}, b.now()),
+			b.DB.Outbox.Enqueue(ctx, outboxKey(key, "notice"), roomID, t.UserID, event.EventMessage, bot.Notice(bot.RoomOfAnotherConversation), b.now()),
+			b.DB.Outbox.Enqueue(ctx, outboxKey(key, "leave"), roomID, t.UserID, LeaveAction, struct{}{}, b.now()),
 		)
 		if err != nil || owner == nil || !room.LeftAt.IsZero() {
 			return err
@@ -165,7 +168,7 @@ func (b *Bridge) endRoom(ctx context.Context, j *job, t *Tenant, leave bool) err
 func (b *Bridge) closeRoom(ctx context.Context, j *job, t *Tenant, leave bool) error {
 	roomID := j.evt.RoomID
 	if leave {
-		err := b.DB.Outbox.Enqueue(ctx, "leave|"+roomID.String()+"|"+j.entry.Key, roomID, t.UserID, LeaveAction, struct{}{}, b.now())
+		err := b.DB.Outbox.Enqueue(ctx, outboxKey("leave", roomID, j.Key()), roomID, t.UserID, LeaveAction, struct{}{}, b.now())
 		if err != nil {
 			return err
 		}
@@ -199,6 +202,9 @@ func (b *Bridge) handleCustomerEvent(ctx context.Context, j *job, t *Tenant, roo
 		// A room the service refused or left (its leave may still be on its way):
 		// nothing written there opens a conversation, which would never close.
 		return nil
+	}
+	if ok, err := b.customerEventAllowed(ctx, j, t, room); !ok {
+		return err
 	}
 	conv, rooms, err := b.conversationFor(ctx, t, room.RoomID, room.Customer)
 	if err != nil {

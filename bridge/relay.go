@@ -3,7 +3,6 @@ package bridge
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"html"
 
 	"maunium.net/go/mautrix/event"
@@ -25,7 +24,7 @@ type relay struct {
 // handler that runs again queues nothing twice.
 func (b *Bridge) queueRelays(ctx context.Context, origin *event.Event, author id.UserID, relays []relay) error {
 	for _, r := range relays {
-		key := fmt.Sprintf("relay|%s|%s", r.room, origin.ID)
+		key := outboxKey("relay", r.room, origin.ID)
 		err := firstErr(
 			b.DB.Outbox.EnqueueRelay(ctx, key, r.room, r.sender, r.evtType, r.content, origin.RoomID, b.now()),
 			b.DB.EventMap.Add(ctx, origin.RoomID, origin.ID, r.room, key, author),

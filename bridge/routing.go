@@ -21,11 +21,13 @@ import (
 )
 
 // Routing as the bridge runs it. The database is the truth (statuses, loads, offers,
-// assignments); each tenant's routing.Router is a cache of it, brought in line before
-// every pass, so several replicas of the service may route at once. A claim (offer
-// or assignment) is one database transaction that re-checks the conversation and the
-// agent's capacity, so two replicas never both win one conversation or one agent's
-// last place.
+// assignments); each tenant's routing.Router is a cache of it. The cache learns a
+// change only once its transaction has committed (afterCommit), and is re-read whole
+// from the database at start and on every tick of the routing loop, which is how a
+// change made by another replica arrives. A claim (offer or assignment) is one
+// database transaction that re-checks the conversation and the agent's capacity, so
+// a stale cache costs at most a lost claim: two replicas never both win one
+// conversation or one agent's last place.
 
 // routedPerPass bounds how many waiting conversations one pass looks at.
 const routedPerPass = 100
@@ -73,13 +75,15 @@ func (b *Bridge) storeTask(ctx context.Context, t *Tenant, conv *database.Conver
 	return b.DB.Conversation.SetTask(ctx, conv.ID, string(data), priority)
 }
 
-// syncRouter brings the tenant's router in line with the database.
+// syncRouter brings the tenant's router in line with the database, every agent of
+// the tenant: three tenant-wide reads and a pass over the staff. It runs at start and
+// on the routing loop's tick, never on a routing pass of its own.
 func (b *Bridge) syncRouter(ctx context.Context, t *Tenant) error {
 	records, err := b.DB.Staff.OfTenant(ctx, t.ID)
 	if err != nil {
 		return err
 	}
-	status := map[id.UserID]routing.Status{}
+	status := make(map[id.UserID]routing.Status, len(records))
 	for _, r := range records {
 		if r.ControlRoomID != "" {
 			status[r.UserID] = r.Status
@@ -115,44 +119,103 @@ func (b *Bridge) syncRouter(ctx context.Context, t *Tenant) error {
 	return nil
 }
 
-// offerWaiting routes the tenant's waiting conversations, highest priority and oldest
-// first: for each, the workflow step its age gives, the agent the router picks there,
-// and a claim. It runs inside the transaction of whatever changed the picture (a new
-// conversation, an agent becoming ready, an answer, an end) and every second.
+// offerWaiting asks for a routing pass of the tenant once the transaction under way
+// commits, so that the pass sees what changed the picture (a new conversation, an
+// agent becoming ready, an answer, an end) in the database and in the router. Several
+// asks in one transaction make one pass. Outside a transaction started by
+// commitWithAfter the pass runs at once, inside the caller's transaction, and its
+// error is the caller's.
 func (b *Bridge) offerWaiting(ctx context.Context, t *Tenant) error {
-	if err := b.syncRouter(ctx, t); err != nil {
+	if afterCommitListOf(ctx) == nil {
+		_, err := b.routePass(ctx, t)
 		return err
 	}
+	b.afterCommitOnce(ctx, "route|"+t.ID, func(ctx context.Context) { b.routeTenant(ctx, t) })
+	return nil
+}
+
+// morePassesAtMost bounds the passes routeTenant runs in a row.
+const morePassesAtMost = 10
+
+// routeTenant routes the tenant's waiting conversations now, outside any transaction:
+// a pass, and more while a pass left conversations that agents it assigned may still
+// take. A failure is logged: what asked for the pass has committed, and the tick
+// routes again.
+func (b *Bridge) routeTenant(ctx context.Context, t *Tenant) {
+	for range morePassesAtMost {
+		again, err := b.routePass(ctx, t)
+		if err != nil {
+			if ctx.Err() == nil {
+				zerolog.Ctx(ctx).Warn().Err(err).Str("tenant", t.ID).Msg("Could not route waiting conversations")
+			}
+			return
+		}
+		if !again {
+			return
+		}
+	}
+}
+
+// routePass is one routing pass of the tenant in a transaction of its own; what it
+// claimed reaches the router once that commits. again: it assigned conversations and
+// left others, which the agents it assigned may take in a next pass.
+func (b *Bridge) routePass(ctx context.Context, t *Tenant) (again bool, err error) {
+	err = b.doTxn(ctx, func(ctx context.Context) error {
+		again, err = b.routeWaiting(ctx, t)
+		return err
+	})
+	return again, err
+}
+
+// routeWaiting routes the tenant's waiting conversations, highest priority and oldest
+// first: for each, the workflow step its age gives, the agent the router picks there,
+// and a claim. It reads only the waiting conversations and who passed on them: the
+// agents' state is the router's. An agent claimed in this pass is passed over for the
+// rest of it, since the router learns of the claim only once the pass commits; so is
+// one whose claim was lost (the cache was behind the database: the tick re-reads it).
+func (b *Bridge) routeWaiting(ctx context.Context, t *Tenant) (again bool, err error) {
 	waiting, err := b.DB.Claims.Waiting(ctx, t.ID, routedPerPass)
 	if err != nil {
-		return err
+		return false, err
 	}
 	declined, err := b.DB.Participants.Declined(ctx, t.ID)
 	if err != nil {
-		return err
+		return false, err
 	}
 	now := b.now()
+	var claimed []string
+	assigned, left := false, false
 	for _, conv := range waiting {
 		if held, err := b.heldForConsent(ctx, t, conv, now); err != nil || held {
 			if err != nil {
-				return err
+				return false, err
 			}
 			continue
 		}
 		task := taskOf(conv)
-		for _, u := range declined[conv.ID] {
-			_ = t.router.Exclude(task.ID, u.String()) // not an agent any more: nothing to exclude
+		except := claimed
+		if passed := declined[conv.ID]; len(passed) > 0 {
+			except = make([]string, 0, len(claimed)+len(passed))
+			except = append(except, claimed...)
+			for _, u := range passed {
+				except = append(except, u.String())
+			}
 		}
 		step, _ := t.router.StepFor(task, now.Sub(conv.OpenedAt))
-		decision, ok := t.router.Select(task, step, now)
+		decision, ok := t.router.SelectExcept(task, step, now, except)
 		if !ok {
+			left = true
 			continue
 		}
-		if err = b.claim(ctx, t, conv, decision); err != nil {
-			return err
+		won, err := b.claim(ctx, t, conv, decision)
+		if err != nil {
+			return false, err
 		}
+		claimed = append(claimed, decision.UserID)
+		assigned = assigned || (won && t.router.Workflow().Direct)
+		left = left || !won
 	}
-	return nil
+	return assigned && left, nil
 }
 
 // heldForConsent tells whether a new conversation still waits for the answer to its
@@ -166,28 +229,32 @@ func (b *Bridge) heldForConsent(ctx context.Context, t *Tenant, conv *database.C
 }
 
 // claim offers the conversation to the chosen agent, or assigns it when the workflow
-// says so, if the database still allows it; the side room learns why.
-func (b *Bridge) claim(ctx context.Context, t *Tenant, conv *database.Conversation, decision routing.Decision) error {
+// says so, if the database still allows it; the side room learns why. won: the
+// database took the claim; the router learns of it once the transaction commits.
+func (b *Bridge) claim(ctx context.Context, t *Tenant, conv *database.Conversation, decision routing.Decision) (won bool, err error) {
 	now := b.now()
 	agent := id.UserID(decision.UserID)
-	staff := t.staffEntry(agent)
-	if staff == nil {
-		return nil
+	state, ok := t.router.Agent(decision.UserID)
+	if !ok {
+		return false, nil
 	}
-	capacity := staff.MaxConversations()
 	if t.router.Workflow().Direct {
-		won, err := b.DB.Claims.Assign(ctx, t.ID, conv.ID, agent, capacity, now)
-		if err != nil || !won {
-			return err
+		if won, err = b.DB.Claims.Assign(ctx, t.ID, conv.ID, agent, state.Capacity, now); err != nil || !won {
+			return false, err
 		}
-		_ = t.router.Assigned(decision.UserID, now)
-		return firstErr(b.sideNotice(ctx, t, conv, "routed", decision.Explanation), b.announceAssignment(ctx, t, conv, agent, ""))
+		b.routerAssigned(ctx, t, agent, now)
+		return true, firstErr(b.sideNotice(ctx, t, conv, "routed", decision.Explanation), b.announceAssignment(ctx, t, conv, agent, ""))
 	}
-	won, err := b.DB.Claims.Offer(ctx, t.ID, conv.ID, agent, capacity, now)
-	if err != nil || !won {
-		return err
+	if won, err = b.DB.Claims.Offer(ctx, t.ID, conv.ID, agent, state.Capacity, now); err != nil || !won {
+		return false, err
 	}
-	_ = t.router.SyncOffer(decision.UserID, strconv.FormatInt(conv.ID, 10), now)
+	b.routerOffered(ctx, t, agent, conv.ID, now)
+	return true, b.sendOffer(ctx, t, conv, agent, decision, now)
+}
+
+// sendOffer tells the agent in their control room what is offered and why, and the
+// side room that it was.
+func (b *Bridge) sendOffer(ctx context.Context, t *Tenant, conv *database.Conversation, agent id.UserID, decision routing.Decision, now time.Time) error {
 	record, err := b.DB.Staff.Get(ctx, t.ID, agent)
 	if err != nil || record == nil {
 		return err
@@ -204,7 +271,7 @@ func (b *Bridge) claim(ctx context.Context, t *Tenant, conv *database.Conversati
 	control := record.ControlRoomID
 	button := func(i int, key string) error {
 		content := map[string]any{"m.relates_to": map[string]any{"rel_type": event.RelAnnotation, "event_id": origin, "key": key}}
-		return b.DB.Outbox.EnqueueRelay(ctx, fmt.Sprintf("%s|button|%d", origin, i), control, t.UserID, event.EventReaction, content, control, now)
+		return b.DB.Outbox.EnqueueRelay(ctx, outboxKey(origin, "button", i), control, t.UserID, event.EventReaction, content, control, now)
 	}
 	zerolog.Ctx(ctx).Info().Int64("conversation", conv.ID).Stringer("agent", agent).Int("step", decision.Step+1).Msg("Offered a conversation")
 	return firstErr(
@@ -294,14 +361,14 @@ func (b *Bridge) tellQueue(ctx context.Context, t *Tenant, now time.Time) error 
 			} else {
 				text += " No agent is free right now; you keep your place."
 			}
-			key := fmt.Sprintf("queue|%d|%d", conv.ID, now.UnixNano())
+			key := outboxKey("queue", conv.ID, now.UnixNano())
 			if err = b.DB.Outbox.Enqueue(ctx, key, conv.RoomID, t.UserID, event.EventMessage, bot.Notice(text), now); err != nil {
 				return err
 			}
 			told.position, told.at = position, now
 		}
 		if wf.MaxWait > 0 && !told.maxWait && now.Sub(conv.OpenedAt) >= wf.MaxWait && t.MaxWaitMessage != "" {
-			key := fmt.Sprintf("max-wait|%d", conv.ID)
+			key := outboxKey("max-wait", conv.ID)
 			if err = b.DB.Outbox.Enqueue(ctx, key, conv.RoomID, t.UserID, event.EventMessage, bot.Notice(t.MaxWaitMessage), now); err != nil {
 				return err
 			}

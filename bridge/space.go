@@ -15,13 +15,19 @@ func (b *Bridge) ensureSpace(ctx context.Context, t *Tenant) error {
 	if space, err := b.DB.TenantSpace.Get(ctx, t.ID); err != nil || space != "" {
 		return err
 	}
-	resp, err := t.Client.CreateRoom(ctx, &mautrix.ReqCreateRoom{
+	req := &mautrix.ReqCreateRoom{
 		Preset:             "private_chat",
 		Name:               t.Name + " conversations",
 		Topic:              "Desk and side rooms of " + t.Name + "'s conversations.",
 		CreationContent:    map[string]any{"type": "m.space", "m.federate": t.AllowRemoteAgents},
 		PowerLevelOverride: staffPowerLevels(t.UserID, true),
-	})
+	}
+	// Noted first, so that a space never recorded is left (see roomcleanup.go).
+	token, err := b.beginRoomCreation(ctx, t, purposeSpace, t.UserID, req)
+	if err != nil {
+		return err
+	}
+	resp, err := t.Client.CreateRoom(ctx, req)
 	if err != nil {
 		return err
 	}
@@ -30,12 +36,15 @@ func (b *Bridge) ensureSpace(ctx context.Context, t *Tenant) error {
 	// Staff are invited once the space is recorded, like in every room the service
 	// creates (see createControlRoom).
 	defer b.outbox.Wake()
-	return b.DB.DoTxn(ctx, nil, func(ctx context.Context) error {
+	return b.doTxn(ctx, func(ctx context.Context) error {
 		if err := b.DB.TenantSpace.Put(ctx, t.ID, resp.RoomID); err != nil {
 			return err
 		}
+		if err := b.DB.Creations.Finish(ctx, token); err != nil {
+			return err
+		}
 		for _, s := range t.Staff {
-			if err := b.DB.Outbox.Enqueue(ctx, "space-invite|"+resp.RoomID.String()+"|"+s.UserID, resp.RoomID, t.UserID,
+			if err := b.DB.Outbox.Enqueue(ctx, outboxKey("space-invite", resp.RoomID, s.UserID), resp.RoomID, t.UserID,
 				InviteAction, memberAction{UserID: id.UserID(s.UserID)}, b.now()); err != nil {
 				return err
 			}

@@ -2,7 +2,6 @@ package bridge
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -106,22 +105,27 @@ func (b *Bridge) ensureControlRoom(ctx context.Context, t *Tenant, staff routing
 }
 
 // createControlRoom opens the DM between a staff member and the business identity. A
-// crash between creating and recording leaves an unused room behind, never two
-// recorded ones. The staff member is invited through the outbox, after the room is
-// recorded: invited at creation, they could join and write before the service knew
-// the room, and their first command would be lost.
+// crash between creating and recording never leaves two recorded rooms, and the
+// unrecorded one is left at the next start (see roomcleanup.go). The staff member is
+// invited through the outbox, after the room is recorded: invited at creation, they
+// could join and write before the service knew the room, and their first command
+// would be lost.
 func (b *Bridge) createControlRoom(ctx context.Context, t *Tenant, staff routing.Staff) error {
 	userID := id.UserID(staff.UserID)
 	req := &mautrix.ReqCreateRoom{
 		Preset:             "private_chat",
 		IsDirect:           true,
-		Name:               t.Name + " contact center",
-		Topic:              "Your status and conversation offers. Send !help for the commands.",
+		Name:               bot.ControlRoomName(t.Name),
+		Topic:              bot.ControlRoomTopic,
 		PowerLevelOverride: controlRoomPowerLevels(t.UserID),
 	}
 	if userID.Homeserver() == b.Config.Homeserver.Domain {
 		// Staff rooms stay on the business homeserver.
 		req.CreationContent = map[string]any{"m.federate": false}
+	}
+	token, err := b.beginRoomCreation(ctx, t, purposeControl, t.UserID, req)
+	if err != nil {
+		return err
 	}
 	resp, err := t.Client.CreateRoom(ctx, req)
 	if err != nil {
@@ -130,15 +134,18 @@ func (b *Bridge) createControlRoom(ctx context.Context, t *Tenant, staff routing
 	zerolog.Ctx(ctx).Info().Str("tenant", t.ID).Stringer("staff", userID).Stringer("room_id", resp.RoomID).Msg("Created a control room")
 	b.roomCreated(ctx)
 	defer b.outbox.Wake()
-	return b.DB.DoTxn(ctx, nil, func(ctx context.Context) error {
+	return b.doTxn(ctx, func(ctx context.Context) error {
 		if err := b.DB.Staff.SetControlRoom(ctx, t.ID, userID, resp.RoomID); err != nil {
 			return err
 		}
-		greeting := fmt.Sprintf("Hello %s. This room is your line to %s's contact center. You are **offline**.\n\n%s", staff.Name, t.Name, bot.ControlHelp)
-		if err := b.DB.Outbox.Enqueue(ctx, "control-hello|"+resp.RoomID.String(), resp.RoomID, t.UserID, event.EventMessage, bot.Notice(greeting), b.now()); err != nil {
+		if err := b.DB.Creations.Finish(ctx, token); err != nil {
 			return err
 		}
-		return b.DB.Outbox.Enqueue(ctx, "control-invite|"+resp.RoomID.String(), resp.RoomID, t.UserID, InviteAction, memberAction{UserID: userID, Direct: true}, b.now())
+		greeting := bot.ControlGreeting(staff.Name, t.Name)
+		if err := b.DB.Outbox.Enqueue(ctx, outboxKey("control-hello", resp.RoomID), resp.RoomID, t.UserID, event.EventMessage, bot.Notice(greeting), b.now()); err != nil {
+			return err
+		}
+		return b.DB.Outbox.Enqueue(ctx, outboxKey("control-invite", resp.RoomID), resp.RoomID, t.UserID, InviteAction, memberAction{UserID: userID, Direct: true}, b.now())
 	})
 }
 
@@ -161,7 +168,7 @@ func (b *Bridge) reserveControlRoom(ctx context.Context, t *Tenant, record *data
 	}
 	zerolog.Ctx(ctx).Info().Str("tenant", t.ID).Stringer("room_id", record.ControlRoomID).Msg("Reserving a control room's powers to the business identity")
 	defer b.outbox.Wake()
-	return b.DB.Outbox.Enqueue(ctx, "control-powers|"+record.ControlRoomID.String(), record.ControlRoomID, t.UserID, StateAction,
+	return b.DB.Outbox.Enqueue(ctx, outboxKey("control-powers", record.ControlRoomID), record.ControlRoomID, t.UserID, StateAction,
 		stateAction{Type: event.StatePowerLevels.Type, Content: controlRoomPowerLevels(t.UserID)}, b.now())
 }
 
@@ -205,38 +212,21 @@ func (b *Bridge) handleControl(ctx context.Context, j *job, t *Tenant, staff *da
 	if !ok {
 		return nil
 	}
-	var reply string
-	var newStatus routing.Status
-	var err error
-	switch cmd.Name {
-	case "accept", "decline":
-		return b.handleOfferAnswer(ctx, j, t, staff, cmd.Name == "accept", 0)
-	case "monitor":
-		return b.handleMonitor(ctx, j, t, staff, entry.Role, cmd.Args)
-	case "conversations":
-		if reply, err = b.listConversations(ctx, t); err != nil {
+	return b.dispatchControl(ctx, j, t, staff, entry.Role, cmd)
+}
+
+// setStatusCommand answers !ready, !away, !busy and !offline.
+func (b *Bridge) setStatusCommand(ctx context.Context, c *controlCall) error {
+	newStatus, err := routing.ParseStatus(c.spec.Name)
+	if err != nil {
+		return err // a status command whose name is no status: a mistake in the table
+	}
+	t, staff := c.t, c.staff
+	return c.j.Commit(ctx, func(ctx context.Context) error {
+		if err := b.setStaffStatus(ctx, t, staff.UserID, newStatus, b.now()); err != nil {
 			return err
 		}
-	case "ready", "away", "offline", "busy":
-		newStatus, _ = routing.ParseStatus(cmd.Name)
-		reply = fmt.Sprintf("You are now **%s**.", newStatus)
-	case "status":
-		reply = fmt.Sprintf("You are **%s** (since %s).", staff.Status, staff.StatusChangedAt.UTC().Format("15:04 UTC, 2 Jan"))
-		if staff.StatusChangedAt.UnixMilli() == 0 {
-			reply = fmt.Sprintf("You are **%s**.", staff.Status)
-		}
-	case "help":
-		reply = bot.ControlHelp
-	default:
-		reply = fmt.Sprintf("I do not know %q. Send **!help** for the commands.", cmd.Name)
-	}
-	return j.Commit(ctx, func(ctx context.Context) error {
-		if newStatus != "" {
-			if err := b.DB.Staff.SetStatus(ctx, t.ID, staff.UserID, newStatus, b.now()); err != nil {
-				return err
-			}
-		}
-		if err := b.reply(ctx, j, t, reply); err != nil {
+		if err := b.reply(ctx, c.j, t, bot.StatusNow(string(newStatus))); err != nil {
 			return err
 		}
 		if newStatus == routing.Ready {
@@ -245,4 +235,24 @@ func (b *Bridge) handleControl(ctx context.Context, j *job, t *Tenant, staff *da
 		}
 		return nil
 	})
+}
+
+// statusCommand answers !status.
+func (b *Bridge) statusCommand(ctx context.Context, c *controlCall) error {
+	reply := bot.Status(string(c.staff.Status), c.staff.StatusChangedAt)
+	return c.j.Commit(ctx, func(ctx context.Context) error { return b.reply(ctx, c.j, c.t, reply) })
+}
+
+// offerAnswerCommand answers "accept" and "decline" typed in the control room.
+func (b *Bridge) offerAnswerCommand(ctx context.Context, c *controlCall) error {
+	return b.handleOfferAnswer(ctx, c.j, c.t, c.staff, c.spec == bot.CmdAccept, 0)
+}
+
+// conversationsCommand answers !conversations.
+func (b *Bridge) conversationsCommand(ctx context.Context, c *controlCall) error {
+	reply, err := b.listConversations(ctx, c.t)
+	if err != nil {
+		return err
+	}
+	return c.j.Commit(ctx, func(ctx context.Context) error { return b.reply(ctx, c.j, c.t, reply) })
 }

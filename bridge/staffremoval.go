@@ -31,7 +31,7 @@ func (b *Bridge) removeFormerStaff(ctx context.Context, t *Tenant) error {
 		if t.staffEntry(record.UserID) != nil || !record.RemovedAt.IsZero() {
 			continue
 		}
-		if err = b.DB.DoTxn(ctx, nil, func(ctx context.Context) error { return b.removeStaffMember(ctx, t, record) }); err != nil {
+		if err = b.doTxn(ctx, func(ctx context.Context) error { return b.removeStaffMember(ctx, t, record) }); err != nil {
 			return fmt.Errorf("taking %s out of their rooms: %w", record.UserID, err)
 		}
 	}
@@ -66,7 +66,7 @@ func (b *Bridge) removeStaffMember(ctx context.Context, t *Tenant, record *datab
 		if room == "" {
 			return nil
 		}
-		key := fmt.Sprintf("staff-removed|%s|%s|%d", room, userID, now.UnixMilli())
+		key := outboxKey("staff-removed", room, userID, now.UnixMilli())
 		return b.DB.Outbox.Enqueue(ctx, key, room, t.UserID, KickAction, memberAction{UserID: userID, Reason: bot.StaffRemoved(t.Name)}, now)
 	}
 	return firstErr(kick(space), kick(record.ControlRoomID), b.offerWaiting(ctx, t))
@@ -100,7 +100,7 @@ func (b *Bridge) leaveConversation(ctx context.Context, t *Tenant, place *databa
 	userID, now := place.UserID, b.now()
 	reason := bot.StaffRemoved(t.Name)
 	if place.Role != database.RoleAgent {
-		key := fmt.Sprintf("kick-side|%d|%s|%d", conv.ID, userID, now.UnixMilli())
+		key := outboxKey("kick-side", conv.ID, userID, now.UnixMilli())
 		return firstErr(
 			b.DB.Participants.Remove(ctx, conv.ID, userID, now),
 			b.DB.Outbox.Enqueue(ctx, key, conv.SideRoom, t.UserID, KickAction, memberAction{UserID: userID, Reason: reason}, now),
@@ -131,7 +131,7 @@ func (b *Bridge) leaveConversation(ctx context.Context, t *Tenant, place *databa
 // anew).
 func (b *Bridge) restoreStaffMember(ctx context.Context, t *Tenant, record *database.StaffMember) error {
 	defer b.outbox.Wake()
-	return b.DB.DoTxn(ctx, nil, func(ctx context.Context) error {
+	return b.doTxn(ctx, func(ctx context.Context) error {
 		won, err := b.DB.Staff.Restore(ctx, t.ID, record.UserID, record.RemovedAt)
 		if err != nil || !won {
 			return err
@@ -145,7 +145,7 @@ func (b *Bridge) restoreStaffMember(ctx context.Context, t *Tenant, record *data
 			if room == "" {
 				return nil
 			}
-			key := fmt.Sprintf("staff-restored|%s|%s|%d", room, record.UserID, record.RemovedAt.UnixMilli())
+			key := outboxKey("staff-restored", room, record.UserID, record.RemovedAt.UnixMilli())
 			return b.DB.Outbox.Enqueue(ctx, key, room, t.UserID, InviteAction, memberAction{UserID: record.UserID, Direct: direct}, b.now())
 		}
 		return firstErr(invite(record.ControlRoomID, true), invite(space, false))

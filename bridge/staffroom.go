@@ -2,8 +2,6 @@ package bridge
 
 import (
 	"context"
-	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/rs/zerolog"
@@ -53,7 +51,7 @@ func (b *Bridge) handleStaffRoom(ctx context.Context, j *job, t *Tenant, conv *d
 	return j.Commit(ctx, func(ctx context.Context) error { return b.queueRelays(ctx, evt, evt.Sender, relays) })
 }
 
-// handleStaffCommand runs !invite, !remove, !transfer, !end and !help.
+// handleStaffCommand runs a command of a desk or side room (see conversationCommands).
 func (b *Bridge) handleStaffCommand(ctx context.Context, j *job, t *Tenant, conv *database.Conversation, staff *routing.Staff, cmd bot.Command) error {
 	log := zerolog.Ctx(ctx).With().Int64("conversation", conv.ID).Str("command", cmd.Name).Logger()
 	ctx = log.WithContext(ctx)
@@ -61,70 +59,86 @@ func (b *Bridge) handleStaffCommand(ctx context.Context, j *job, t *Tenant, conv
 	if err != nil {
 		return err
 	}
-	role := map[id.UserID]database.StaffRole{}
-	var agents []id.UserID
+	c := &conversationCall{j: j, t: t, conv: conv, cmd: cmd, who: staff.Name, role: map[id.UserID]database.StaffRole{}}
 	for _, p := range participants {
-		role[p.UserID] = p.Role
+		c.role[p.UserID] = p.Role
 		if p.Role == database.RoleAgent {
-			agents = append(agents, p.UserID)
+			c.agents = append(c.agents, p.UserID)
 		}
 	}
-	var target *routing.Staff
-	if len(cmd.Args) > 0 {
-		target = t.findStaff(strings.Join(cmd.Args, " "))
+	c.answer = func(ctx context.Context, markdown string) error {
+		return b.DB.Outbox.Enqueue(ctx, outboxKey("reply", j.Key()), conv.SideRoom, t.UserID, event.EventMessage, bot.Notice(markdown), b.now())
 	}
-	// Replies go to the side room: the desk room is the customer's line.
-	answer := func(ctx context.Context, markdown string) error {
-		return b.DB.Outbox.Enqueue(ctx, "reply|"+j.entry.Key, conv.SideRoom, t.UserID, event.EventMessage, bot.Notice(markdown), b.now())
+	room := bot.RoomSide
+	if j.evt.RoomID == conv.DeskRoom {
+		room = bot.RoomDesk
 	}
-	who := staff.Name
-	return j.Commit(ctx, func(ctx context.Context) error {
-		switch cmd.Name {
-		case "end":
-			return b.endConversation(ctx, t, conv, who+" ended the conversation.", true)
-		case "help":
-			return answer(ctx, bot.SideHelp)
-		case "invite", "remove", "transfer":
-		default:
-			return answer(ctx, fmt.Sprintf("I do not know **!%s**. Send **!help** for the commands.", cmd.Name))
-		}
-		if len(cmd.Args) == 0 {
-			return answer(ctx, fmt.Sprintf("Usage: **!%s** *agent* (name or Matrix ID).", cmd.Name))
-		}
-		if cmd.Name == "transfer" && strings.EqualFold(cmd.Args[0], "queue") {
-			return b.transferToQueue(ctx, t, conv, agents, who+" put the conversation back in the queue.")
-		}
-		if target == nil || target.Role != routing.RoleAgent {
-			return answer(ctx, fmt.Sprintf("%s is not one of %s's agents.", strings.Join(cmd.Args, " "), t.Name))
-		}
-		targetID := id.UserID(target.UserID)
-		switch cmd.Name {
-		case "invite":
-			if role[targetID] == database.RoleAgent {
-				return answer(ctx, target.Name+" is already in the conversation.")
+	return j.Commit(ctx, func(ctx context.Context) error { return b.dispatchConversation(ctx, c, room, staff.Role) })
+}
+
+// agentArgument is the agent a command names, or nil after answering why there is
+// none (no argument, or nobody of the tenant's agents).
+func (b *Bridge) agentArgument(ctx context.Context, c *conversationCall) (*routing.Staff, error) {
+	if len(c.cmd.Args) == 0 {
+		return nil, c.answer(ctx, bot.AgentUsage(c.spec))
+	}
+	named := strings.Join(c.cmd.Args, " ")
+	target := c.t.findStaff(named)
+	if target == nil || target.Role != routing.RoleAgent {
+		return nil, c.answer(ctx, bot.NotAnAgent(named, c.t.Name))
+	}
+	return target, nil
+}
+
+// inviteCommand adds an agent to the conversation.
+func (b *Bridge) inviteCommand(ctx context.Context, c *conversationCall) error {
+	target, err := b.agentArgument(ctx, c)
+	if target == nil {
+		return err
+	}
+	targetID := id.UserID(target.UserID)
+	if c.role[targetID] == database.RoleAgent {
+		return c.answer(ctx, bot.AlreadyInConversation(target.Name))
+	}
+	return firstErr(b.addAgent(ctx, c.t, c.conv, targetID),
+		b.sideNotice(ctx, c.t, c.conv, "invited|"+c.j.entry.Key, bot.AgentAdded(c.who, target.Name)))
+}
+
+// removeCommand takes an agent out of the conversation; its last agent stays.
+func (b *Bridge) removeCommand(ctx context.Context, c *conversationCall) error {
+	target, err := b.agentArgument(ctx, c)
+	if target == nil {
+		return err
+	}
+	targetID := id.UserID(target.UserID)
+	if c.role[targetID] != database.RoleAgent {
+		return c.answer(ctx, bot.NotInConversation(target.Name))
+	}
+	if len(c.agents) == 1 {
+		return c.answer(ctx, bot.OnlyAgent(target.Name))
+	}
+	return firstErr(b.removeStaff(ctx, c.t, c.conv, targetID, bot.RemovedBy(c.who)),
+		b.sideNotice(ctx, c.t, c.conv, "removed|"+c.j.entry.Key, bot.AgentRemoved(c.who, target.Name)))
+}
+
+// transferCommand hands the conversation to an agent, or back to the queue.
+func (b *Bridge) transferCommand(ctx context.Context, c *conversationCall) error {
+	if len(c.cmd.Args) > 0 && strings.EqualFold(c.cmd.Args[0], "queue") {
+		return b.transferToQueue(ctx, c.t, c.conv, c.agents, bot.Requeued(c.who))
+	}
+	target, err := b.agentArgument(ctx, c)
+	if target == nil {
+		return err
+	}
+	targetID := id.UserID(target.UserID)
+	for _, agent := range c.agents {
+		if agent != targetID {
+			if err := b.removeStaff(ctx, c.t, c.conv, agent, bot.TransferredTo(target.Name)); err != nil {
+				return err
 			}
-			return firstErr(b.addAgent(ctx, t, conv, targetID),
-				b.sideNotice(ctx, t, conv, "invited|"+j.entry.Key, fmt.Sprintf("%s added **%s** to the conversation.", who, target.Name)))
-		case "remove":
-			if role[targetID] != database.RoleAgent {
-				return answer(ctx, target.Name+" is not in the conversation.")
-			}
-			if len(agents) == 1 {
-				return answer(ctx, target.Name+" is the only agent: use **!transfer** or **!end**.")
-			}
-			return firstErr(b.removeStaff(ctx, t, conv, targetID, "removed by "+who),
-				b.sideNotice(ctx, t, conv, "removed|"+j.entry.Key, fmt.Sprintf("%s removed **%s** from the conversation.", who, target.Name)))
-		default: // transfer to an agent
-			for _, agent := range agents {
-				if agent != targetID {
-					if err := b.removeStaff(ctx, t, conv, agent, "transferred to "+target.Name); err != nil {
-						return err
-					}
-				}
-			}
-			return b.assign(ctx, t, conv, targetID, who)
 		}
-	})
+	}
+	return b.assign(ctx, c.t, c.conv, targetID, c.who)
 }
 
 // transferToQueue takes the agents out and puts the conversation back to waiting; it
@@ -136,7 +150,7 @@ func (b *Bridge) transferToQueue(ctx context.Context, t *Tenant, conv *database.
 	}
 	for _, agent := range agents {
 		if err := firstErr(
-			b.removeStaff(ctx, t, conv, agent, "transferred to the queue"),
+			b.removeStaff(ctx, t, conv, agent, bot.TransferredToQueue),
 			b.DB.Participants.Add(ctx, conv.ID, agent, database.RoleDeclined, b.now()),
 		); err != nil {
 			return err
@@ -168,25 +182,24 @@ func (b *Bridge) endConversation(ctx context.Context, t *Tenant, conv *database.
 	}
 	for _, p := range participants {
 		if p.Role == database.RoleAgent {
-			_ = t.router.Released(p.UserID.String(), b.now()) // staff no longer configured: nothing to release
+			b.routerReleased(ctx, t, p.UserID, b.now())
 		}
 	}
-	t.router.Forget(strconv.FormatInt(conv.ID, 10))
-	key := fmt.Sprintf("end|%d|", conv.ID)
+	key := outboxKey("end", conv.ID)
 	if customerPresent {
 		if t.Closing != "" {
-			err = b.DB.Outbox.Enqueue(ctx, key+"closing", conv.RoomID, t.UserID, event.EventMessage, bot.Notice(t.Closing), b.now())
+			err = b.DB.Outbox.Enqueue(ctx, outboxKey(key, "closing"), conv.RoomID, t.UserID, event.EventMessage, bot.Notice(t.Closing), b.now())
 		}
 		if err == nil && conv.Agent != "" {
 			err = b.setBusinessName(ctx, t, conv, t.DisplayName)
 		}
 	}
 	readOnly := func(room id.RoomID, owner id.UserID) error {
-		return b.DB.Outbox.Enqueue(ctx, key+"readonly|"+room.String(), room, owner, StateAction,
+		return b.DB.Outbox.Enqueue(ctx, outboxKey(key, "readonly", room), room, owner, StateAction,
 			stateAction{Type: event.StatePowerLevels.Type, Content: staffPowerLevels(owner, true)}, b.now())
 	}
 	return firstErr(err,
-		b.sideNotice(ctx, t, conv, "ended", why+" These rooms are read-only now and stay for the record."),
+		b.sideNotice(ctx, t, conv, "ended", bot.ConversationEnded(why)),
 		readOnly(conv.DeskRoom, conv.Ghost),
 		readOnly(conv.SideRoom, t.UserID),
 		b.offerWaiting(ctx, t),

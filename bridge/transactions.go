@@ -25,8 +25,8 @@ const maxTransactionSize = 16 << 20
 func (b *Bridge) routes(contextAPI http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(contextapi.PathPrefix, contextAPI)
-	mux.HandleFunc("PUT /_matrix/app/v1/transactions/{txnID}", b.putTransaction)
-	mux.HandleFunc("GET /_matrix/app/v1/users/{userID}", b.AS.GetUser)
+	mux.HandleFunc("PUT /_matrix/app/v1/transactions/{txnID}", b.whenTenantsReady(b.putTransaction))
+	mux.HandleFunc("GET /_matrix/app/v1/users/{userID}", b.whenTenantsReady(b.AS.GetUser))
 	mux.HandleFunc("GET /_matrix/app/v1/rooms/{roomAlias}", b.AS.GetRoom)
 	mux.HandleFunc("POST /_matrix/app/v1/ping", b.AS.PostPing)
 	mux.HandleFunc("GET /_matrix/mau/live", b.AS.GetLive)
@@ -41,6 +41,24 @@ func (b *Bridge) withRequestLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		next.ServeHTTP(w, r.WithContext(log.WithContext(r.Context())))
 	})
+}
+
+// tenantsRetryAfter is what a homeserver is told to wait while start-up is still
+// setting the tenants up.
+const tenantsRetryAfter = "1"
+
+// whenTenantsReady answers 503 with Retry-After until start-up has set the tenants
+// up: the handlers read the tenants, which start-up is still writing before then. The
+// homeserver keeps the transaction and sends it again.
+func (b *Bridge) whenTenantsReady(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !b.tenantsReady.Load() {
+			w.Header().Set("Retry-After", tenantsRetryAfter)
+			mautrix.MUnknown.WithStatus(http.StatusServiceUnavailable).WithMessage("Starting up; try again shortly").Write(w)
+			return
+		}
+		next(w, r)
+	}
 }
 
 // eventHeader is just enough of an event to file it in the inbox.

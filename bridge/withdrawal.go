@@ -2,7 +2,6 @@ package bridge
 
 import (
 	"context"
-	"fmt"
 
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
@@ -27,7 +26,7 @@ func (b *Bridge) redactOwn(ctx context.Context, room id.RoomID, sender id.UserID
 // (its copy, or the event itself when refsFrom is room), once it has been sent.
 func (b *Bridge) queueRedaction(ctx context.Context, room id.RoomID, sender id.UserID, target id.EventID, refsFrom id.RoomID) error {
 	content := map[string]any{"redacts": target, "reason": withdrawalReason}
-	return b.DB.Outbox.EnqueueRelay(ctx, fmt.Sprintf("withdraw|%s|%s", room, target), room, sender, event.EventRedaction, content, refsFrom, b.now())
+	return b.DB.Outbox.EnqueueRelay(ctx, outboxKey("withdraw", room, target), room, sender, event.EventRedaction, content, refsFrom, b.now())
 }
 
 // rememberSharedLocation records that a customer's event shared their location, so

@@ -23,6 +23,7 @@ import (
 	"github.com/contactcenter/contactcenter/consent"
 	"github.com/contactcenter/contactcenter/contextapi"
 	"github.com/contactcenter/contactcenter/contextmap"
+	"github.com/contactcenter/contactcenter/internal/ratelimit"
 	"github.com/contactcenter/contactcenter/routing"
 )
 
@@ -36,6 +37,7 @@ type Config struct {
 	Encryption EncryptionConfig `yaml:"encryption"`
 	Privacy    PrivacyConfig    `yaml:"privacy"`
 	Retention  RetentionConfig  `yaml:"retention"`
+	Limits     LimitsConfig     `yaml:"limits"`
 	Federation FederationConfig `yaml:"federation"`
 	Logging    LoggingConfig    `yaml:"logging"`
 	Tenants    []Tenant         `yaml:"tenants"`
@@ -48,8 +50,8 @@ type Config struct {
 type HomeserverConfig struct {
 	Address string `yaml:"address"`
 	Domain  string `yaml:"domain"`
-	// SyncRedactions fetches desk-room redactions with /sync, for homeservers that do
-	// not push redactions to appservices (Dendrite).
+	// SyncRedactions reads desk-room redactions with one poller (/messages), for
+	// homeservers that do not push redactions to appservices (Dendrite).
 	SyncRedactions bool `yaml:"sync_redactions"`
 }
 
@@ -95,6 +97,30 @@ type EncryptionConfig struct {
 	MSC4190   bool           `yaml:"msc4190"`
 	PickleKey string         `yaml:"pickle_key"`
 }
+
+// LimitsConfig caps what one party may make the service do, so that a flood from one
+// customer, server or API client cannot crowd out the others. A zero rate is no limit.
+type LimitsConfig struct {
+	// CustomerEvents: messages, reactions and commands handled per customer.
+	CustomerEvents RateConfig `yaml:"customer_events"`
+	// ServerEvents: the same, per customer homeserver (all its users together).
+	ServerEvents RateConfig `yaml:"server_events"`
+	// RoomsOpened: rooms a customer may open (invites) with each business identity.
+	RoomsOpened RateConfig `yaml:"rooms_opened"`
+	// CodeAttempts: link and visitor codes a customer may try.
+	CodeAttempts RateConfig `yaml:"code_attempts"`
+	// APIRequests: requests per context API key.
+	APIRequests RateConfig `yaml:"api_requests"`
+}
+
+// RateConfig is a burst and then one more every Every.
+type RateConfig struct {
+	Every time.Duration `yaml:"every"`
+	Burst int           `yaml:"burst"`
+}
+
+// Limit is the rate as the limiter takes it.
+func (r RateConfig) Limit() ratelimit.Limit { return ratelimit.Limit{Per: r.Every, Burst: r.Burst} }
 
 // RetentionConfig says how long the service keeps what it needs only for a while;
 // 0 takes the default.
@@ -246,6 +272,11 @@ func (c *Config) Validate(requireSecrets bool) error {
 	}
 	if c.Appservice.Listen == "" {
 		add("appservice.listen is required")
+	}
+	for _, r := range []RateConfig{c.Limits.CustomerEvents, c.Limits.ServerEvents, c.Limits.RoomsOpened, c.Limits.CodeAttempts, c.Limits.APIRequests} {
+		if r.Every < 0 || r.Burst < 0 {
+			add("limits: rates and bursts must not be negative")
+		}
 	}
 	if r := c.Retention; r.PageViews < 0 || r.AccessLog < 0 || r.EventMap < 0 {
 		add("retention periods must not be negative")

@@ -14,10 +14,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/contactcenter/contactcenter/internal/ratelimit"
 )
 
 // PathPrefix is where the service mounts the handler: mux.Handle(PathPrefix, h). The
@@ -29,6 +32,14 @@ type Handler struct {
 	store Store
 	keys  keyring
 	now   func() time.Time // the clock page view times and code expiries are taken from
+	// perKey limits each API key's requests (nil: no limit), so that one tenant's
+	// runaway script cannot starve the others.
+	perKey *ratelimit.Limiter
+}
+
+// LimitPerKey limits every API key to limit's rate and burst.
+func (h *Handler) LimitPerKey(limit ratelimit.Limit) {
+	h.perKey = ratelimit.New(limit, 0)
 }
 
 // New returns the API's handler for the given tenants, checking that their IDs are
@@ -81,6 +92,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	tenant, ok := h.keys.tenantOf(key)
 	if !ok {
 		h.fail(w, r, "", unauthorized("unknown API key"))
+		return
+	}
+	hash := HashKey(key)
+	if ok, _ := h.perKey.Take(string(hash[:]), h.now()); !ok {
+		h.fail(w, r, tenant, rateLimited(h.perKey.RetryAfter(string(hash[:]), h.now())))
 		return
 	}
 	serve, params, apiErr := match(r)
@@ -167,6 +183,9 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, tenant string, e 
 	}
 	if e.allow != "" {
 		w.Header().Set("Allow", e.allow)
+	}
+	if e.status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", strconv.Itoa(retrySeconds(e.retry)))
 	}
 	writeJSON(w, e.status, errorBody{Code: e.code, Error: e.msg})
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/lib/pq"
 	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix/id"
 )
@@ -65,7 +66,10 @@ type ClaimQuery struct {
 func newClaimQuery(db *dbutil.Database) *ClaimQuery {
 	q := &ClaimQuery{db: db, conversations: newConversationQuery(db).QueryHelper}
 	if db.Dialect == dbutil.Postgres {
-		q.skipLocked, q.forUpdate = " FOR UPDATE SKIP LOCKED", " FOR UPDATE"
+		// NOWAIT: an agent another claim holds is lost at once (see lockTaken), never
+		// waited for, so two transactions claiming agents in different orders cannot
+		// deadlock.
+		q.skipLocked, q.forUpdate = " FOR UPDATE SKIP LOCKED", " FOR UPDATE NOWAIT"
 	}
 	return q
 }
@@ -162,9 +166,24 @@ func (q *ClaimQuery) attempt(ctx context.Context, claim func(context.Context) (b
 			return q.exec(ctx, "RELEASE SAVEPOINT cc_claim")
 		}
 		// One round trip for both; an error of the claim comes first.
-		return errors.Join(err, q.exec(ctx, "ROLLBACK TO SAVEPOINT cc_claim; RELEASE SAVEPOINT cc_claim"))
+		rollback := q.exec(ctx, "ROLLBACK TO SAVEPOINT cc_claim; RELEASE SAVEPOINT cc_claim")
+		if rollback == nil && lockTaken(err) {
+			won = false
+			return nil
+		}
+		return errors.Join(err, rollback)
 	})
+	if lockTaken(err) {
+		return false, nil
+	}
 	return won && err == nil, err
+}
+
+// lockTaken tells whether a claim failed only because another transaction holds the
+// agent's row (PostgreSQL's lock_not_available): the claim is lost, not failed.
+func lockTaken(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && pqErr.Code == "55P03"
 }
 
 // Accept turns an offer into an assignment if it is still offered to the agent (not

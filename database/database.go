@@ -42,6 +42,8 @@ type Database struct {
 	Claims *ClaimQuery
 	// Leases keep replicas from draining one room's queue at once.
 	Leases *RoomLeaseQuery
+	// Creations are rooms begun on the homeserver and not recorded yet.
+	Creations *RoomCreationQuery
 }
 
 // Config selects and tunes the database.
@@ -137,6 +139,7 @@ func New(raw *dbutil.Database) *Database {
 		Prompts:      newConsentPromptQuery(raw),
 		Claims:       newClaimQuery(raw),
 		Leases:       &RoomLeaseQuery{raw},
+		Creations:    &RoomCreationQuery{raw},
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/contactcenter/contactcenter/bot"
 	"github.com/contactcenter/contactcenter/config"
 	"github.com/contactcenter/contactcenter/internal/deploy"
 	"github.com/contactcenter/contactcenter/routing"
@@ -74,14 +75,18 @@ func TestControlRooms(t *testing.T) {
 
 	room := joinControlRoom(t, d, carol)
 	if _, err := carol.WaitFor(ctx, room, welcomeTimeout, func(evt *event.Event) bool {
-		return evt.Sender == businessUser(d) && strings.Contains(evt.Content.AsMessage().Body, "You are **offline**")
+		return evt.Sender == businessUser(d) && strings.Contains(evt.Content.AsMessage().Body, bot.Status(string(routing.Offline), time.Time{}))
 	}); err != nil {
 		t.Fatalf("no greeting in the control room: %v", err)
 	}
-	command(t, d, carol, room, "!ready", "You are now **ready**")
-	command(t, d, carol, room, "status", "You are **ready** (since")
-	command(t, d, carol, room, "!away", "You are now **away**")
-	command(t, d, carol, room, "!dance", "Send **!help**")
+	command(t, d, carol, room, "!ready", bot.StatusNow(string(routing.Ready)))
+	readyAt, err := d.Service.DB.Staff.Get(ctx, d.Config.Tenants[0].ID, carol.UserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	command(t, d, carol, room, "status", bot.Status(string(routing.Ready), readyAt.StatusChangedAt))
+	command(t, d, carol, room, "!away", bot.StatusNow(string(routing.Away)))
+	command(t, d, carol, room, "!dance", bot.UnknownCommand("dance"))
 	command(t, d, carol, room, "!help", "!offline")
 	assertControlRoomReserved(t, d, carol, room, sam.UserID)
 	record, err := d.Service.DB.Staff.Get(ctx, d.Config.Tenants[0].ID, carol.UserID)
@@ -93,7 +98,7 @@ func TestControlRooms(t *testing.T) {
 	if samRoom == room {
 		t.Fatal("each staff member needs a control room of their own")
 	}
-	command(t, d, sam, samRoom, "!status", "You are **offline**")
+	command(t, d, sam, samRoom, "!status", strings.TrimSuffix(bot.Status(string(routing.Offline), time.Time{}), "."))
 	// A control room whose powers are looser (made before they were reserved, here
 	// loosened by hand) is put right at the next start.
 	loosenPowers(t, d, samRoom)
@@ -103,7 +108,7 @@ func TestControlRooms(t *testing.T) {
 	if err = d.StartService(ctx); err != nil {
 		t.Fatal(err)
 	}
-	command(t, d, carol, room, "!status", "You are **away**")
+	command(t, d, carol, room, "!status", bot.Status(string(routing.Away), record.StatusChangedAt))
 	eventually(t, welcomeTimeout, "Sam's control room reserved again", func() (bool, error) {
 		pl := &event.PowerLevelsEventContent{}
 		err := sam.StateEvent(ctx, samRoom, event.StatePowerLevels, "", pl)
@@ -114,7 +119,7 @@ func TestControlRooms(t *testing.T) {
 	// Dave's account appears: his control room follows within the retry interval.
 	dave := newStaff(t, d, "dave")
 	daveRoom := joinControlRoom(t, d, dave)
-	command(t, d, dave, daveRoom, "!ready", "You are now **ready**")
+	command(t, d, dave, daveRoom, "!ready", bot.StatusNow(string(routing.Ready)))
 	staff, err := d.Service.DB.Staff.OfTenant(ctx, d.Config.Tenants[0].ID)
 	if err != nil || len(staff) != 3 {
 		t.Fatalf("staff records: %d %v", len(staff), err)

@@ -11,7 +11,9 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/contactcenter/contactcenter/bot"
 	"github.com/contactcenter/contactcenter/database"
+	"github.com/contactcenter/contactcenter/routing"
 )
 
 // TestConversation walks one conversation through everything the rooms do, with an
@@ -25,7 +27,7 @@ func TestConversation(t *testing.T) {
 	ctx := context.Background()
 	acme := businessUser(d)
 
-	tm.say(t, tm.carol, acme, "!ready", "You are now **ready**")
+	tm.say(t, tm.carol, acme, "!ready", bot.StatusNow(string(routing.Ready)))
 
 	customer := newCustomer(t, d, true)
 	room, err := customer.CreateDM(ctx, acme, true)
@@ -40,7 +42,8 @@ func TestConversation(t *testing.T) {
 
 	// Carol is offered the conversation and accepts it.
 	waitEvent(t, tm.carol, tm.control[tm.carol.UserID], "the offer", bodyIs(acme, "Reply **accept**"))
-	tm.say(t, tm.carol, acme, "accept", "is yours")
+	offered := openConversation(t, d, room)
+	tm.say(t, tm.carol, acme, "accept", bot.OfferWon(offered.ID))
 	conv := openConversation(t, d, room)
 	if conv.Status != database.StatusAssigned || conv.Agent != tm.carol.UserID {
 		t.Fatalf("conversation after accept: %+v", conv)
@@ -60,7 +63,7 @@ func TestConversation(t *testing.T) {
 	eventually(t, welcomeTimeout, "the business identity renamed", func() (bool, error) {
 		var member event.MemberEventContent
 		err := customer.StateEvent(ctx, room, event.StateMember, acme.String(), &member)
-		return err == nil && member.Displayname == "Carol · ACME", nil
+		return err == nil && member.Displayname == bot.AgentAtBusiness("Carol", d.Config.Tenants[0].Name), nil
 	})
 
 	// Carol answers with formatting; the customer gets it from the business identity.
@@ -175,15 +178,15 @@ func TestConversation(t *testing.T) {
 	waitEvent(t, tm.carol, conv.SideRoom, "Sam's whisper", bodyIs(tm.sam.UserID, whisper))
 
 	// Variant 1: Dave joins; with two agents, messages carry the agent's name.
-	tm.say(t, tm.dave, acme, "!ready", "You are now **ready**")
-	sayIn(t, tm.sam, conv.SideRoom, acme, "!invite Dave", "added **Dave**")
+	tm.say(t, tm.dave, acme, "!ready", bot.StatusNow(string(routing.Ready)))
+	sayIn(t, tm.sam, conv.SideRoom, acme, "!invite Dave", bot.AgentAdded("Sam", "Dave"))
 	joinWhenInvited(t, tm.dave, conv.DeskRoom)
 	sendContent(t, tm.dave, conv.DeskRoom, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgText, Body: "I can unblock it"})
 	daveMsg := waitEvent(t, customer, room, "Dave's message", bodyIs(acme, "I can unblock it"))
 	if msg := daveMsg.Content.AsMessage(); !strings.HasPrefix(msg.Body, "Dave: ") || msg.BeeperPerMessageProfile == nil || msg.BeeperPerMessageProfile.Displayname != "Dave" {
 		t.Fatalf("Dave's message carries no name: %+v", msg)
 	}
-	sayIn(t, tm.carol, conv.SideRoom, acme, "!remove dave", "removed **Dave**")
+	sayIn(t, tm.carol, conv.SideRoom, acme, "!remove dave", bot.AgentRemoved("Carol", "Dave"))
 	eventually(t, welcomeTimeout, "Dave out of the desk room", func() (bool, error) {
 		members, err := tm.carol.JoinedMembers(ctx, conv.DeskRoom)
 		_, in := members.Joined[tm.dave.UserID]
@@ -191,7 +194,7 @@ func TestConversation(t *testing.T) {
 	})
 
 	// The end: closing message, read-only staff rooms, and a new conversation later.
-	sayIn(t, tm.carol, conv.SideRoom, acme, "!end", "ended the conversation")
+	sayIn(t, tm.carol, conv.SideRoom, acme, "!end", bot.EndedBy("Carol"))
 	waitEvent(t, customer, room, "the closing message", bodyIs(acme, "Thank you for contacting"))
 	eventually(t, welcomeTimeout, "a read-only desk room", func() (bool, error) {
 		var pl event.PowerLevelsEventContent

@@ -65,7 +65,7 @@ func TestFirstWordsInNewRooms(t *testing.T) {
 
 	for _, a := range agents {
 		room := a.controlRoom(t, d)
-		a.waitAnswer(t, room, "You are now **ready**")
+		a.waitAnswer(t, room, bot.StatusNow(string(routing.Ready)))
 		record, err := d.Service.DB.Staff.Get(ctx, d.Config.Tenants[0].ID, a.UserID)
 		if err != nil || record == nil || record.Status != routing.Ready {
 			t.Fatalf("%s: status %+v (%v), want ready", a.UserID, record, err)

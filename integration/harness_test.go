@@ -34,7 +34,8 @@ func testLog(t *testing.T) zerolog.Logger {
 	return zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.DebugLevel).With().Timestamp().Logger()
 }
 
-// newDeployment starts homeservers and the service on the given database.
+// newDeployment starts homeservers and the service on the given database: "sqlite",
+// "postgres" (a fresh database on the shared cluster) or "postgres:<URI>".
 func newDeployment(t *testing.T, db string, configure func(*config.Config)) *deploy.Deployment {
 	t.Helper()
 	if testing.Short() {
@@ -42,7 +43,10 @@ func newDeployment(t *testing.T, db string, configure func(*config.Config)) *dep
 	}
 	ctx := context.Background()
 	opts := deploy.Options{Dir: t.TempDir(), Database: db, Configure: configure, Log: testLog(t)}
-	if db == "postgres" {
+	if uri, ok := strings.CutPrefix(db, "postgres:"); ok {
+		// A database of the test's own cluster (one it may stop and start).
+		opts.Database, opts.PostgresURI = "postgres", uri
+	} else if db == "postgres" {
 		cluster, _, err := pgcluster.Shared(ctx)
 		if err != nil {
 			t.Fatalf("postgres: %v", err)

@@ -234,7 +234,7 @@ func withGlobex(cfg *config.Config) {
 func expectRefusal(t *testing.T, d *deploy.Deployment, customer *mxclient.Client, roomID id.RoomID) {
 	t.Helper()
 	if _, err := customer.WaitFor(context.Background(), roomID, welcomeTimeout, func(evt *event.Event) bool {
-		return evt.Sender == businessUser(d) && strings.Contains(evt.Content.AsMessage().Body, "only talk in direct chats")
+		return evt.Sender == businessUser(d) && strings.Contains(evt.Content.AsMessage().Body, bot.DirectChatsOnly)
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -285,7 +285,7 @@ func TestEncryptionOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err = encrypted.WaitFor(ctx, roomID, welcomeTimeout, func(evt *event.Event) bool {
-		return evt.Sender == businessUser(d) && strings.Contains(evt.Content.AsMessage().Body, "cannot read encrypted messages")
+		return evt.Sender == businessUser(d) && strings.Contains(evt.Content.AsMessage().Body, bot.EncryptionUnsupported)
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -4,10 +4,13 @@ import (
 	"context"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"maunium.net/go/mautrix/id"
 
+	"github.com/contactcenter/contactcenter/bot"
 	"github.com/contactcenter/contactcenter/config"
 	"github.com/contactcenter/contactcenter/database"
 	"github.com/contactcenter/contactcenter/routing"
@@ -25,7 +28,7 @@ func TestStaffRemoval(t *testing.T) {
 	d := tm.d
 	ctx := context.Background()
 	acme := businessUser(d)
-	tm.say(t, tm.dave, acme, "!ready", "You are now **ready**")
+	tm.say(t, tm.dave, acme, "!ready", bot.StatusNow(string(routing.Ready)))
 
 	customer := newCustomer(t, d, false)
 	room, err := customer.CreateDM(ctx, acme, false)
@@ -33,11 +36,11 @@ func TestStaffRemoval(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitEvent(t, tm.dave, tm.control[tm.dave.UserID], "Dave's offer", bodyIs(acme, "Reply **accept**"))
-	tm.say(t, tm.dave, acme, "accept", "is yours")
 	conv := openConversation(t, d, room)
+	tm.say(t, tm.dave, acme, "accept", bot.OfferWon(conv.ID))
 	joinWhenInvited(t, tm.dave, conv.DeskRoom)
 	joinWhenInvited(t, tm.dave, conv.SideRoom)
-	tm.say(t, tm.sam, acme, "!monitor "+strconv.FormatInt(conv.ID, 10), "The customer cannot see you")
+	tm.say(t, tm.sam, acme, "!monitor "+strconv.FormatInt(conv.ID, 10), bot.MonitorInvited(conv.ID))
 	joinWhenInvited(t, tm.sam, conv.SideRoom)
 	space, err := d.Service.DB.TenantSpace.Get(ctx, "acme")
 	if err != nil || space == "" {
@@ -45,7 +48,7 @@ func TestStaffRemoval(t *testing.T) {
 	}
 	joinWhenInvited(t, tm.dave, space)
 	joinWhenInvited(t, tm.sam, space)
-	tm.say(t, tm.carol, acme, "!ready", "You are now **ready**")
+	tm.say(t, tm.carol, acme, "!ready", bot.StatusNow(string(routing.Ready)))
 
 	// Dave (the conversation's only agent) and Sam (watching it) leave the staff.
 	var everyone []routing.Staff
@@ -87,7 +90,7 @@ func TestStaffRemoval(t *testing.T) {
 	// Back on the staff, Dave gets his control room back.
 	restart(func(cfg *config.Config) { cfg.Tenants[0].Staff = everyone })
 	joinWhenInvited(t, tm.dave, tm.control[tm.dave.UserID])
-	tm.say(t, tm.dave, acme, "!status", "You are **offline**")
+	tm.say(t, tm.dave, acme, "!status", strings.TrimSuffix(bot.Status(string(routing.Offline), time.Time{}), "."))
 }
 
 // waitOutOf waits until the client's user is in none of the rooms.

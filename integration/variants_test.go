@@ -10,7 +10,9 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/contactcenter/contactcenter/bot"
 	"github.com/contactcenter/contactcenter/database"
+	"github.com/contactcenter/contactcenter/routing"
 	"github.com/contactcenter/contactcenter/testclient/jsclient"
 )
 
@@ -25,8 +27,8 @@ func TestConversationVariants(t *testing.T) {
 	ctx := context.Background()
 	acme := businessUser(d)
 	globex := d.Config.BusinessUserID(&d.Config.Tenants[1])
-	tm.say(t, tm.carol, acme, "!ready", "You are now **ready**")
-	tm.say(t, tm.dave, acme, "!ready", "You are now **ready**")
+	tm.say(t, tm.carol, acme, "!ready", bot.StatusNow(string(routing.Ready)))
+	tm.say(t, tm.dave, acme, "!ready", bot.StatusNow(string(routing.Ready)))
 
 	customer := newJSCustomer(t, d, acme)
 	js, bob, room := customer.js, customer.userID, customer.room
@@ -47,9 +49,10 @@ func TestConversationVariants(t *testing.T) {
 
 	// Carol comes first; she declines, and the offer goes to Dave.
 	waitEvent(t, tm.carol, tm.control[tm.carol.UserID], "Carol's offer", bodyIs(acme, "Reply **accept**"))
-	tm.say(t, tm.carol, acme, "decline", "You passed on")
+	offered := openConversation(t, d, room)
+	tm.say(t, tm.carol, acme, "decline", bot.OfferDeclined(offered.ID))
 	waitEvent(t, tm.dave, tm.control[tm.dave.UserID], "Dave's offer", bodyIs(acme, "Reply **accept**"))
-	tm.say(t, tm.dave, acme, "accept", "is yours")
+	tm.say(t, tm.dave, acme, "accept", bot.OfferWon(offered.ID))
 	conv := openConversation(t, d, room)
 	if conv.Agent != tm.dave.UserID {
 		t.Fatalf("assigned to %s, want Dave", conv.Agent)
@@ -59,7 +62,7 @@ func TestConversationVariants(t *testing.T) {
 	number := strconv.FormatInt(conv.ID, 10)
 
 	// Tenants are isolated: Globex's supervisor cannot find or enter ACME's rooms.
-	tm.say(t, tm.hank, globex, "!monitor "+number, "There is no open conversation "+number)
+	tm.say(t, tm.hank, globex, "!monitor "+number, bot.NoOpenConversation(number))
 	for _, r := range []id.RoomID{conv.DeskRoom, conv.SideRoom} {
 		if _, err := tm.hank.JoinRoomByID(ctx, r); err == nil {
 			t.Fatalf("Globex's supervisor joined ACME's room %s", r)
@@ -68,11 +71,11 @@ func TestConversationVariants(t *testing.T) {
 			t.Fatalf("Globex's agent joined ACME's room %s", r)
 		}
 	}
-	tm.say(t, tm.carol, acme, "!monitor "+number, "Only supervisors")
+	tm.say(t, tm.carol, acme, "!monitor "+number, bot.CommandNotForYou(bot.CmdMonitor))
 	// ACME's own supervisor can; an outsider's commands in the side room are not heard.
-	tm.say(t, tm.sam, acme, "!monitor "+number, "The customer cannot see you")
+	tm.say(t, tm.sam, acme, "!monitor "+number, bot.MonitorInvited(conv.ID))
 	joinWhenInvited(t, tm.sam, conv.SideRoom)
-	tm.say(t, tm.sam, acme, "!conversations", "with Dave")
+	tm.say(t, tm.sam, acme, "!conversations", bot.ConversationWith("Dave"))
 
 	// Dave writes, then takes it back: the customer's copy is redacted too.
 	oops := sendContent(t, tm.dave, conv.DeskRoom, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgText, Body: "wrong customer, sorry"})
@@ -84,7 +87,7 @@ func TestConversationVariants(t *testing.T) {
 	jsWait("the redaction", jsclient.MessageFilter{Sender: acme.String(), Type: "m.room.redaction", AfterEventID: copyOfOops.EventID})
 
 	// Sam hands the conversation to Carol: she is in, Dave is out, the customer sees her name.
-	sayIn(t, tm.sam, conv.SideRoom, acme, "!transfer Carol", "handed the conversation to **Carol**")
+	sayIn(t, tm.sam, conv.SideRoom, acme, "!transfer Carol", bot.HandedOver("Sam", "Carol"))
 	joinWhenInvited(t, tm.carol, conv.DeskRoom)
 	joinWhenInvited(t, tm.carol, conv.SideRoom)
 	eventually(t, welcomeTimeout, "the customer sees Carol's name", func() (bool, error) {
@@ -93,7 +96,7 @@ func TestConversationVariants(t *testing.T) {
 			return false, err
 		}
 		m := state.Member(acme.String())
-		return m != nil && m.DisplayName == "Carol · ACME", nil
+		return m != nil && m.DisplayName == bot.AgentAtBusiness("Carol", d.Config.Tenants[0].Name), nil
 	})
 	if _, err = tm.dave.SendText(ctx, conv.DeskRoom, "still here?"); err == nil {
 		t.Fatal("Dave was transferred away but can still write in the desk room")
@@ -110,7 +113,7 @@ func TestConversationVariants(t *testing.T) {
 	if _, err = tm.carol.SendText(ctx, conv.SideRoom, "!transfer queue"); err != nil {
 		t.Fatal(err)
 	}
-	waitEvent(t, tm.sam, conv.SideRoom, "the notice of the transfer", bodyIs(acme, "back in the queue"))
+	waitEvent(t, tm.sam, conv.SideRoom, "the notice of the transfer", bodyIs(acme, bot.Requeued("Carol")))
 	eventually(t, welcomeTimeout, "a second offer to Dave", func() (bool, error) {
 		return countMatching(tm.dave, tm.control[tm.dave.UserID], bodyIs(acme, "Reply **accept**")) > daveOffers, nil
 	})
@@ -119,7 +122,7 @@ func TestConversationVariants(t *testing.T) {
 	}
 
 	// The supervisor ends it; the customer gets the closing message.
-	sayIn(t, tm.sam, conv.SideRoom, acme, "!end", "Sam ended the conversation")
+	sayIn(t, tm.sam, conv.SideRoom, acme, "!end", bot.EndedBy("Sam"))
 	jsWait("the closing message", jsclient.MessageFilter{Sender: acme.String(), Contains: "Thank you for contacting"})
 
 	// Privacy: nothing of Bob's identity in any staff room; nothing of the side room

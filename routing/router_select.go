@@ -44,6 +44,14 @@ func (r *Router) StepFor(t *Task, age time.Duration) (step int, left time.Durati
 // this task) that the step targets, the best by its strategy. It records nothing:
 // the caller then claims the task and records it (SyncOffer or Assigned).
 func (r *Router) Select(t *Task, step int, now time.Time) (Decision, bool) {
+	return r.SelectExcept(t, step, now, nil)
+}
+
+// SelectExcept is Select that also passes over the agents listed in except: those the
+// database says passed on this task, and those a routing pass has claimed but not yet
+// committed (the router learns of a claim only once it commits). An agent not of
+// this tenant is ignored.
+func (r *Router) SelectExcept(t *Task, step int, now time.Time, except []string) (Decision, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.advance(now)
@@ -51,7 +59,7 @@ func (r *Router) Select(t *Task, step int, now time.Time) (Decision, bool) {
 		return Decision{}, false
 	}
 	s := &r.wf.Steps[step]
-	excluded := r.excluded[t.ID]
+	excluded := r.excludedWith(t.ID, except)
 	var a *agentState
 	why := make([]string, 0, 4)
 	if s.AccountManager {
@@ -84,6 +92,25 @@ func (r *Router) Select(t *Task, step int, now time.Time) (Decision, bool) {
 		why = append(why, r.strategyWhy(s.Strategy, a))
 	}
 	return Decision{UserID: a.userID, Name: a.name, Step: step, Explanation: explanation(a.name, why, step, len(r.wf.Steps))}, true
+}
+
+// excludedWith is the task's exclusions plus the agents in except, without changing
+// what the router keeps: a copy only when except adds someone.
+func (r *Router) excludedWith(taskID string, except []string) map[int32]struct{} {
+	excluded := r.excluded[taskID]
+	if len(except) == 0 {
+		return excluded
+	}
+	merged := make(map[int32]struct{}, len(excluded)+len(except))
+	for idx := range excluded {
+		merged[idx] = struct{}{}
+	}
+	for _, userID := range except {
+		if a, ok := r.byID[userID]; ok {
+			merged[a.idx] = struct{}{}
+		}
+	}
+	return merged
 }
 
 // explanation writes "Routed to Dave: mortgage 4 ≥ 3, least busy (1 of 3) — step 2

@@ -353,3 +353,22 @@ func mustExpr(t *testing.T, src string) *Expr {
 	}
 	return e
 }
+
+// A routing pass passes over agents it claimed but has not committed, and those the
+// database says declined, without the router keeping either.
+func TestSelectExcept(t *testing.T) {
+	r := newTestRouter(t, "", team, "Ann", "Bob", "Cid")
+	task := &Task{ID: "t1"}
+	now := at(time.Minute)
+	if d, ok := r.SelectExcept(task, 0, now, []string{uid("Ann"), "@stranger:bank.example"}); !ok || d.Name != "Bob" {
+		t.Errorf("selected %q (%v), want Bob", d.Name, ok)
+	}
+	must(t, r.Exclude(task.ID, uid("Bob")))
+	if d, ok := r.SelectExcept(task, 0, now, []string{uid("Ann")}); !ok || d.Name != "Cid" {
+		t.Errorf("selected %q (%v), want Cid: the router's own exclusions count too", d.Name, ok)
+	}
+	if _, ok := r.SelectExcept(task, 0, now, []string{uid("Ann"), uid("Cid")}); ok {
+		t.Error("selected someone with every agent passed over")
+	}
+	selects(t, r, task, 0, now, "Ann") // nothing of except was kept
+}

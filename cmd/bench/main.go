@@ -7,7 +7,9 @@
 //     customer's message relayed by the service than sent over plain federation, and
 //     how many messages per second get through each way;
 //   - memory: the service's memory per open conversation, as its own process on the
-//     fake homeserver.
+//     fake homeserver;
+//   - routing: one routing pass over a tenant of N staff, database reads included,
+//     re-reading the whole tenant first (the tick) and trusting the router (a change).
 //
 // It prints a table and writes the same figures as JSON. The machine is assumed
 // noisy: compared variants are interleaved and compared round by round, and the
@@ -46,6 +48,9 @@ type options struct {
 	relayDBs     string
 	memory       memoryOptions
 	memoryDBs    string
+	routing      routingOptions
+	routingStaff string
+	routingDBs   string
 	postgres     bool
 	encryption   bool
 	jsonPath     string
@@ -74,6 +79,10 @@ func parseFlags() (*options, error) {
 	flag.IntVar(&o.memory.Warmup, "memory-warmup", 50, "memory: conversations opened before the first reading")
 	flag.IntVar(&o.memory.PerTxn, "memory-per-txn", 10, "memory: conversations per transaction")
 	flag.StringVar(&o.memoryDBs, "memory-db", "sqlite,postgres", "memory: databases, comma separated")
+	flag.StringVar(&o.routingStaff, "routing-staff", "100,10000", "routing: staff per tenant, comma separated")
+	flag.IntVar(&o.routing.Waiting, "routing-waiting", 20, "routing: waiting conversations a pass looks at")
+	flag.IntVar(&o.routing.Runs, "routing-runs", 30, "routing: timed passes of each kind (interleaved)")
+	flag.StringVar(&o.routingDBs, "routing-db", "sqlite,postgres", "routing: databases, comma separated")
 	flag.BoolVar(&o.postgres, "postgres", true, "also measure the service on PostgreSQL (needs PostgreSQL's server binaries)")
 	flag.BoolVar(&o.encryption, "encryption", true, "give the service's business identity an encryption device, as the default config does\n(false crashes this version: the /sync loop of a client without a sync store)")
 	flag.StringVar(&o.jsonPath, "json", "bench-out/results.json", "where to write the results as JSON (empty: nowhere)")
@@ -90,17 +99,18 @@ func parseFlags() (*options, error) {
 	}
 	if o.w.Rooms < 1 || o.w.Txns < 1 || o.w.Events < 1 || o.rounds < 1 || o.sandboxRuns < 1 || o.commandRuns < 0 ||
 		o.relay.Messages < 1 || o.relay.Burst < 1 || o.relay.Rounds < 1 ||
-		o.memory.Conversations < 1 || o.memory.Warmup < 0 || o.memory.PerTxn < 1 {
+		o.memory.Conversations < 1 || o.memory.Warmup < 0 || o.memory.PerTxn < 1 ||
+		o.routing.Waiting < 0 || o.routing.Runs < 1 {
 		return nil, fmt.Errorf("sizes must be positive")
 	}
 	o.only = map[string]bool{}
 	for _, part := range strings.Split(o.onlyS, ",") {
 		switch part = strings.TrimSpace(part); part {
-		case "sandbox", "throughput", "relay", "memory":
+		case "sandbox", "throughput", "relay", "memory", "routing":
 			o.only[part] = true
 		case "":
 		default:
-			return nil, fmt.Errorf("-only: unknown part %q (sandbox, throughput, relay, memory)", part)
+			return nil, fmt.Errorf("-only: unknown part %q (sandbox, throughput, relay, memory, routing)", part)
 		}
 	}
 	var err error
@@ -109,6 +119,16 @@ func parseFlags() (*options, error) {
 	}
 	if o.memory.Databases, err = databases("-memory-db", o.memoryDBs); err != nil {
 		return nil, err
+	}
+	if o.routing.Databases, err = databases("-routing-db", o.routingDBs); err != nil {
+		return nil, err
+	}
+	for _, part := range strings.Split(o.routingStaff, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(part))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("-routing-staff: %q is not a positive number", part)
+		}
+		o.routing.Staff = append(o.routing.Staff, n)
 	}
 	return o, nil
 }
@@ -133,24 +153,27 @@ func (o *options) runs(part string) bool { return len(o.only) == 0 || o.only[par
 func (o *options) needsPostgres() bool {
 	return (o.runs("throughput") && o.postgres) ||
 		(o.runs("relay") && slices.Contains(o.relay.Databases, "postgres")) ||
-		(o.runs("memory") && slices.Contains(o.memory.Databases, "postgres"))
+		(o.runs("memory") && slices.Contains(o.memory.Databases, "postgres")) ||
+		(o.runs("routing") && slices.Contains(o.routing.Databases, "postgres"))
 }
 
 // results is everything the JSON file holds.
 type results struct {
-	Command    string            `json:"command"`
-	Machine    machine           `json:"machine"`
-	Started    time.Time         `json:"started"`
-	Seconds    float64           `json:"seconds"`
-	Sandbox    *sandboxResult    `json:"sandbox,omitempty"`
-	Workload   *workload         `json:"workload,omitempty"`
-	Throughput []*series         `json:"throughput,omitempty"`
-	Ratios     []ratio           `json:"ratios,omitempty"`
-	RelaySizes *relayOptions     `json:"relay_sizes,omitempty"`
-	Relay      []*relayResult    `json:"relay,omitempty"`
-	MemorySize *memoryOptions    `json:"memory_sizes,omitempty"`
-	Memory     []*memoryResult   `json:"memory,omitempty"`
-	Skipped    map[string]string `json:"skipped,omitempty"`
+	Command      string            `json:"command"`
+	Machine      machine           `json:"machine"`
+	Started      time.Time         `json:"started"`
+	Seconds      float64           `json:"seconds"`
+	Sandbox      *sandboxResult    `json:"sandbox,omitempty"`
+	Workload     *workload         `json:"workload,omitempty"`
+	Throughput   []*series         `json:"throughput,omitempty"`
+	Ratios       []ratio           `json:"ratios,omitempty"`
+	RelaySizes   *relayOptions     `json:"relay_sizes,omitempty"`
+	Relay        []*relayResult    `json:"relay,omitempty"`
+	MemorySize   *memoryOptions    `json:"memory_sizes,omitempty"`
+	Memory       []*memoryResult   `json:"memory,omitempty"`
+	RoutingSizes *routingOptions   `json:"routing_sizes,omitempty"`
+	Routing      []*routingResult  `json:"routing,omitempty"`
+	Skipped      map[string]string `json:"skipped,omitempty"`
 }
 
 func main() { os.Exit(realMain()) }
@@ -183,6 +206,7 @@ func realMain() int {
 		return 1
 	}
 	printTable(os.Stdout, res)
+	printRouting(os.Stdout, res.RoutingSizes, res.Routing)
 	if opts.jsonPath != "" {
 		if err = writeJSON(opts.jsonPath, res); err != nil {
 			log.Error().Err(err).Msg("Could not write the JSON results")
@@ -218,6 +242,7 @@ func run(ctx context.Context, opts *options, log zerolog.Logger) (*results, erro
 			pg = nil
 			opts.relay.Databases = slices.DeleteFunc(opts.relay.Databases, func(db string) bool { return db == "postgres" })
 			opts.memory.Databases = slices.DeleteFunc(opts.memory.Databases, func(db string) bool { return db == "postgres" })
+			opts.routing.Databases = slices.DeleteFunc(opts.routing.Databases, func(db string) bool { return db == "postgres" })
 		} else {
 			defer pg.Stop()
 		}
@@ -246,6 +271,13 @@ func run(ctx context.Context, opts *options, log zerolog.Logger) (*results, erro
 			return nil, err
 		}
 		res.MemorySize, res.Memory = &opts.memory, memory
+	}
+	if opts.runs("routing") && len(opts.routing.Databases) > 0 {
+		routed, err := measureRouting(ctx, opts.routing, pg, log)
+		if err != nil {
+			return nil, err
+		}
+		res.RoutingSizes, res.Routing = &opts.routing, routed
 	}
 	res.Seconds = time.Since(res.Started).Seconds()
 	return res, nil

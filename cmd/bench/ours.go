@@ -141,6 +141,9 @@ func benchConfig(ctx context.Context, dir, listen, hsURL string, pg *pgcluster.C
 	// and a /sync loop; the rooms stay unencrypted, so no event is decrypted.
 	cfg.Encryption.Enabled, cfg.Encryption.PickleKey = encryption, "bench-pickle-key-5Gh8Rt2Xc9Vb4Nm1Qz7Lp3Wk6Jd0Fs"
 	cfg.Privacy.PseudonymKey = "bench-pseudonym-key-9Fd2Kq7Xz4Cv1Bn8Lm5Rw3Ty6Hg0Ps"
+	// The workloads flood on purpose: they measure the cost of an event, not the
+	// abuse limits.
+	cfg.Limits = config.LimitsConfig{}
 	if idleConns > 0 {
 		cfg.Database.MaxIdleConns = idleConns
 	}

@@ -44,6 +44,7 @@ type relayBed struct {
 // freshly joined federated room can wait for the join to reach the other server.
 func startRelayBed(ctx context.Context, db string, pg *pgcluster.Cluster, log zerolog.Logger) (_ *relayBed, err error) {
 	opts := deploy.Options{Database: db, NoService: true, Log: log, Configure: func(cfg *config.Config) {
+		cfg.Limits = config.LimitsConfig{} // the relay workload floods on purpose
 		cfg.Tenants[0].Staff = []routing.Staff{{UserID: "@agent:" + cfg.Homeserver.Domain, Name: "Agent", Role: routing.RoleAgent}}
 		// Route at once: the bench customer never answers the consent prompt.
 		cfg.Tenants[0].ConsentWait, cfg.Tenants[0].Workflow = 0, nil

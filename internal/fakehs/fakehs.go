@@ -127,6 +127,7 @@ func (s *Server) routes() http.Handler {
 	auth("POST "+c+"v3/rooms/{room}/leave", s.leave)
 	auth("GET "+c+"v3/rooms/{room}/state", s.state)
 	auth("GET "+c+"v3/rooms/{room}/joined_members", s.joinedMembers)
+	auth("GET "+c+"v3/rooms/{room}/messages", s.messages)
 	auth("PUT "+c+"v3/rooms/{room}/send/{type}/{txn}", s.send)
 	auth("PUT "+c+"v3/rooms/{room}/redact/{event}/{txn}", s.send)
 	auth("POST "+c+"v3/createRoom", s.createRoom)
@@ -212,7 +213,7 @@ func (s *Server) WaitSends(ctx context.Context, n int) error {
 
 // Counts is how many requests of each kind succeeded: "send" (messages and
 // redactions, first time each), "state", "createRoom", "invite", "kick", "upload",
-// "download", "register", "profile" (PUTs). Benchmarks report it, so that what the
+// "download", "register", "profile" (PUTs), "messages" (timeline pages). Benchmarks report it, so that what the
 // appservice asks of its homeserver per event is visible next to its speed.
 func (s *Server) Counts() map[string]int {
 	s.mu.Lock()

@@ -57,7 +57,7 @@ func Start(ctx context.Context, dir string) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{Port: DefaultPort, bindir: bindir, log: &tailBuffer{max: 64 << 10}, exited: make(chan struct{})}
+	c := &Cluster{Port: DefaultPort, bindir: bindir, log: &tailBuffer{max: 64 << 10}}
 	if os.Geteuid() == 0 {
 		if c.cred, err = postgresCredential(); err != nil {
 			return nil, err
@@ -102,23 +102,46 @@ func Start(ctx context.Context, dir string) (*Cluster, error) {
 	if out, err := initdb.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("pgcluster: initdb: %w\n%s", err, out)
 	}
-	c.cmd = c.command(context.Background(), "postgres", "-D", data,
+	if err := c.launch(ctx); err != nil {
+		return nil, err
+	}
+	ok = true
+	return c, nil
+}
+
+// launch starts postgres on the cluster's data directory and waits until it answers.
+func (c *Cluster) launch(ctx context.Context) error {
+	c.cmd = c.command(context.Background(), "postgres", "-D", filepath.Join(c.Dir, "data"),
 		"-k", c.SocketDir, "-p", strconv.Itoa(c.Port),
 		"-c", "listen_addresses=", "-c", "fsync=off", "-c", "synchronous_commit=off",
 		"-c", "full_page_writes=off", "-c", "max_connections=200", "-c", "shared_buffers=32MB")
 	c.cmd.Stdout, c.cmd.Stderr = c.log, c.log
 	// Let postgres die with this process (SIGQUIT is its immediate shutdown).
 	c.cmd.SysProcAttr.Pdeathsig = syscall.SIGQUIT
+	exited := make(chan struct{})
+	c.exited = exited
 	if err := c.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("pgcluster: start postgres: %w", err)
+		return fmt.Errorf("pgcluster: start postgres: %w", err)
 	}
-	go func() { c.cmd.Wait(); close(c.exited) }()
-	if err := c.waitReady(ctx); err != nil {
-		return nil, err
-	}
-	ok = true
-	return c, nil
+	cmd := c.cmd
+	go func() { cmd.Wait(); close(exited) }()
+	return c.waitReady(ctx)
 }
+
+// Down stops the server (a fast shutdown: clients are cut off at once, committed data
+// is kept, which with this cluster's fsync=off an immediate one would not promise), so
+// that tests can see a service live through its database going away.
+func (c *Cluster) Down(ctx context.Context) error {
+	out, err := c.command(ctx, "pg_ctl", "stop", "-D", filepath.Join(c.Dir, "data"), "-m", "fast", "-w").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("pgcluster: pg_ctl stop: %w: %s", err, out)
+	}
+	<-c.exited
+	return nil
+}
+
+// Up starts the server again after Down.
+func (c *Cluster) Up(ctx context.Context) error { return c.launch(ctx) }
 
 // URI returns a lib/pq connection URI for database name.
 func (c *Cluster) URI(name string) string {

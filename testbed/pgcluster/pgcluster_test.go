@@ -79,3 +79,40 @@ func TestShared(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Down makes the server unreachable and Up brings it back with its data, reachable
+// again through the same pool.
+func TestDownAndUp(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c, err := Start(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+	uri, err := c.CreateDatabase(ctx, "kept")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("postgres", uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err = db.ExecContext(ctx, `CREATE TABLE t (v int); INSERT INTO t VALUES (7)`); err != nil {
+		t.Fatal(err)
+	}
+	if err = c.Down(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err = db.PingContext(ctx); err == nil {
+		t.Fatal("the server still answers after Down")
+	}
+	if err = c.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var v int
+	if err = db.QueryRowContext(ctx, `SELECT v FROM t`).Scan(&v); err != nil || v != 7 {
+		t.Fatalf("after Up: %d, %v", v, err)
+	}
+}

@@ -1,0 +1,127 @@
+package transport
+
+import (
+	"context"
+	"time"
+
+	"maunium.net/go/mautrix/id"
+
+	"github.com/contactcenter/contactcenter/database"
+)
+
+const (
+	// maxInboxAttempts bounds retries of one event (about 10 minutes with backoff).
+	maxInboxAttempts = 12
+	maxInboxBackoff  = 2 * time.Minute
+)
+
+// Job is one inbox entry being handled. A handler's writes and the entry's "handled"
+// mark are one database transaction (Commit), so a crash leaves either both or neither.
+type Job struct {
+	Entry     *database.InboxEntry
+	t         *Transport
+	committed bool
+	after     []func(ctx context.Context)
+}
+
+// Key is the entry's inbox key (the event ID for events that have one): the natural
+// part of the dedupe keys of what handling it sends.
+func (j *Job) Key() string { return j.Entry.Key }
+
+// RoomID is the room the entry belongs to.
+func (j *Job) RoomID() id.RoomID { return j.Entry.RoomID }
+
+// Attempts is how many times handling the entry failed before.
+func (j *Job) Attempts() int { return j.Entry.Attempts }
+
+// Committed tells whether Commit succeeded.
+func (j *Job) Committed() bool { return j.committed }
+
+// AfterCommit registers fn to run once the job's commit has succeeded.
+func (j *Job) AfterCommit(fn func(ctx context.Context)) { j.after = append(j.after, fn) }
+
+// Commit runs writes and marks the entry handled, atomically. With replicas, the
+// transaction also checks that this replica still holds the room, else nothing is
+// written (ErrLeaseLost) and the new holder handles the entry.
+func (j *Job) Commit(ctx context.Context, writes func(ctx context.Context) error) error {
+	t := j.t
+	err := t.inboxTxn(ctx, "commit", func(ctx context.Context) error {
+		if err := t.checkLease(ctx, inboxQueue, j.Entry.RoomID); err != nil {
+			return err
+		}
+		if writes != nil {
+			if err := writes(ctx); err != nil {
+				return err
+			}
+		}
+		return t.db.Inbox.MarkDone(ctx, j.Entry.Seq, t.now())
+	})
+	if err != nil {
+		return err
+	}
+	j.committed = true
+	t.WakeOutbox()
+	for _, fn := range j.after {
+		t.guard.run(ctx, "after commit", func() { fn(ctx) })
+	}
+	if t.cfg.AfterCommit != nil {
+		t.guard.run(ctx, "after commit", func() { t.cfg.AfterCommit(ctx, j) })
+	}
+	return nil
+}
+
+func (t *Transport) newInboxDrainer() *drainer[*database.InboxEntry] {
+	return &drainer[*database.InboxEntry]{
+		queue: inboxQueue,
+		head: func(ctx context.Context, roomID id.RoomID) (*database.InboxEntry, bool, error) {
+			entry, err := t.db.Inbox.Head(ctx, roomID)
+			return entry, entry != nil, err
+		},
+		state: func(e *database.InboxEntry) rowState {
+			if e == nil {
+				return rowState{}
+			}
+			return rowState{id: e.Seq, key: e.Key, attempts: e.Attempts, nextAttempt: e.NextAttempt}
+		},
+		work:   t.handle,
+		giveUp: t.giveUpEntry,
+		plainGiveUp: func(ctx context.Context, seq int64, cause error) error {
+			return t.db.Inbox.GiveUp(ctx, seq, t.now(), cause)
+		},
+		markFailed: t.db.Inbox.MarkFailed,
+		retry:      retryPolicy{maxAttempts: maxInboxAttempts, maxBackoff: maxInboxBackoff},
+		now:        t.now,
+		guard:      &t.guard,
+	}
+}
+
+// handle runs the handler on one entry and commits it if the handler did not.
+func (t *Transport) handle(ctx context.Context, entry *database.InboxEntry) error {
+	j := &Job{Entry: entry, t: t}
+	if err := t.cfg.Handle(ctx, j); err != nil {
+		return err
+	}
+	if !j.committed {
+		return j.Commit(ctx, nil)
+	}
+	return nil
+}
+
+// giveUpEntry finishes an entry that cannot be handled, with the reason kept and the
+// service's own give-up writes in the same transaction.
+func (t *Transport) giveUpEntry(ctx context.Context, entry *database.InboxEntry, cause error) error {
+	err := t.inboxTxn(ctx, "give-up", func(ctx context.Context) error {
+		if err := t.checkLease(ctx, inboxQueue, entry.RoomID); err != nil {
+			return err
+		}
+		if err := t.db.Inbox.GiveUp(ctx, entry.Seq, t.now(), cause); err != nil {
+			return err
+		}
+		if t.cfg.OnGiveUp != nil {
+			return t.cfg.OnGiveUp(ctx, entry, cause)
+		}
+		return nil
+	})
+	t.WakeOutbox()
+	return err
+}

@@ -1,0 +1,124 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/contactcenter/contactcenter/database"
+)
+
+const (
+	// maxOutboxBackoff keeps retries frequent enough that a homeserver back from an
+	// outage gets the backlog within seconds.
+	maxOutboxBackoff = 15 * time.Second
+	// maxOutboxAttempts bounds retries of a send that keeps failing (5xx, network):
+	// about ten minutes with the backoff above, as long as the inbox retries an event.
+	maxOutboxAttempts = 45
+	// maxRefusedAttempts bounds retries of a send the homeserver refuses with another
+	// client error (for example an invite racing a membership change).
+	maxRefusedAttempts = 5
+	// sendTimeout bounds one send; a stop waits for the send in progress.
+	sendTimeout = 30 * time.Second
+)
+
+// TxnID is the Matrix transaction ID of an outbox row: the same on every try, so the
+// homeserver deduplicates a resend after a crash instead of doubling the message.
+func TxnID(entry *database.OutboxEntry) string { return fmt.Sprintf("cc.out.%d", entry.ID) }
+
+// Refused tells whether the homeserver answered with a client error other than rate
+// limiting: retrying the same request is unlikely to help.
+func Refused(err error) bool {
+	code := statusCode(err)
+	return code >= 400 && code < 500 && code != http.StatusTooManyRequests
+}
+
+// refusedForGood tells whether a refusal can never turn into success: the sender is
+// not allowed in the room (kicked, or left) or the room or event does not exist.
+func refusedForGood(err error) bool {
+	code := statusCode(err)
+	return code == http.StatusForbidden || code == http.StatusNotFound
+}
+
+func statusCode(err error) int {
+	var httpErr mautrix.HTTPError
+	if errors.As(err, &httpErr) && httpErr.Response != nil {
+		return httpErr.Response.StatusCode
+	}
+	return 0
+}
+
+// outboxHopeless gives up refused sends: at once when they can never succeed, after a
+// few tries otherwise.
+func outboxHopeless(err error, attempts int) bool {
+	return refusedForGood(err) || Refused(err) && attempts >= maxRefusedAttempts
+}
+
+func (t *Transport) newOutboxDrainer() *drainer[*database.OutboxEntry] {
+	giveUp := func(ctx context.Context, rowID int64, cause error) error {
+		return t.db.Outbox.GiveUp(ctx, rowID, t.now(), cause)
+	}
+	return &drainer[*database.OutboxEntry]{
+		queue: outboxQueue,
+		head: func(ctx context.Context, roomID id.RoomID) (*database.OutboxEntry, bool, error) {
+			entry, err := t.db.Outbox.Head(ctx, roomID)
+			return entry, entry != nil, err
+		},
+		state: func(e *database.OutboxEntry) rowState {
+			if e == nil {
+				return rowState{}
+			}
+			return rowState{id: e.ID, key: e.DedupeKey, attempts: e.Attempts, nextAttempt: e.NextAttempt}
+		},
+		work: t.sendRow,
+		giveUp: func(ctx context.Context, e *database.OutboxEntry, cause error) error {
+			return giveUp(ctx, e.ID, cause)
+		},
+		plainGiveUp: giveUp,
+		markFailed:  t.db.Outbox.MarkFailed,
+		retry:       retryPolicy{maxAttempts: maxOutboxAttempts, maxBackoff: maxOutboxBackoff, hopeless: outboxHopeless},
+		now:         t.now,
+		guard:       &t.guard,
+	}
+}
+
+// sendRow sends one outbox row and records it sent. A send, once started, is finished
+// and recorded even if the service is stopping: a request cut off on our side may still
+// be carried out by the homeserver without it remembering the transaction ID, and the
+// resend after the restart would double the message.
+func (t *Transport) sendRow(ctx context.Context, entry *database.OutboxEntry) error {
+	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+	defer cancel()
+	eventID, err := t.cfg.Send(sendCtx, entry)
+	if err != nil {
+		return err
+	}
+	err = t.txn(sendCtx, "record send", func(ctx context.Context) error {
+		if err := t.checkLease(ctx, outboxQueue, entry.RoomID); err != nil {
+			return err
+		}
+		if err := t.db.Outbox.MarkSent(ctx, entry.ID, eventID, t.now()); err != nil {
+			return err
+		}
+		if t.cfg.OnSent != nil {
+			return t.cfg.OnSent(ctx, entry, eventID)
+		}
+		return nil
+	})
+	log := zerolog.Ctx(ctx).With().Str("key", entry.DedupeKey).Logger()
+	switch {
+	case errors.Is(err, ErrLeaseLost):
+		return err
+	case err != nil:
+		log.Err(err).Msg("Sent, but could not record it; the resend will be deduplicated")
+		return fmt.Errorf("%w: %w", errUnrecorded, err)
+	}
+	log.Debug().Stringer("event_id", eventID).Msg("Sent")
+	return nil
+}
