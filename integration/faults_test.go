@@ -2,7 +2,6 @@ package integration
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -34,35 +33,13 @@ func TestDatabaseOutage(t *testing.T) {
 	tm := newTeam(t, "postgres:"+uri)
 	d := tm.d
 	acme := businessUser(d)
-	tm.say(t, tm.carol, acme, "!ready", "You are now **ready**")
-	customer := newCustomer(t, d, false)
-	room, err := customer.CreateDM(ctx, acme, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitEvent(t, customer, room, "the welcome", isWelcome(d))
-	send := func(prefix string, from, to int, sendOne func(string) error) {
-		t.Helper()
-		for i := from; i < to; i++ {
-			if err := sendOne(fmt.Sprintf("%s %03d", prefix, i)); err != nil {
-				t.Fatalf("%s %d: %v", prefix, i, err)
-			}
-		}
-	}
-	fromCustomer := func(body string) error { _, err := customer.SendText(ctx, room, body); return err }
-	send("from-customer", 0, 1, fromCustomer)
-	waitEvent(t, tm.carol, tm.control[tm.carol.UserID], "the offer", bodyIs(acme, "Reply **accept**"))
-	tm.say(t, tm.carol, acme, "accept", "is yours")
-	conv := openConversation(t, d, room)
-	joinWhenInvited(t, tm.carol, conv.DeskRoom)
-	fromAgent := func(body string) error { _, err := tm.carol.SendText(ctx, conv.DeskRoom, body); return err }
-	waitRelayed(t, tm.carol, conv.DeskRoom, conv.Ghost, "from-customer", 1)
+	customer, room, conv := tm.assignedConversation(t, "from-customer 000")
 
 	if err = cluster.Down(ctx); err != nil {
 		t.Fatal(err)
 	}
-	send("from-customer", 1, 6, fromCustomer)
-	send("from-agent", 0, 5, fromAgent)
+	sendNumbered(t, customer, room, "from-customer", 1, 6)
+	sendNumbered(t, tm.carol, conv.DeskRoom, "from-agent", 0, 5)
 	deadline := time.Now().Add(databaseDown)
 	for time.Now().Before(deadline) {
 		if code := httpStatus(t, "http://"+d.Config.Appservice.Listen+"/_matrix/mau/live"); code != http.StatusOK {
@@ -73,8 +50,8 @@ func TestDatabaseOutage(t *testing.T) {
 	if err = cluster.Up(ctx); err != nil {
 		t.Fatal(err)
 	}
-	send("from-customer", 6, 10, fromCustomer)
-	send("from-agent", 5, 8, fromAgent)
+	sendNumbered(t, customer, room, "from-customer", 6, 10)
+	sendNumbered(t, tm.carol, conv.DeskRoom, "from-agent", 5, 8)
 	waitRelayed(t, tm.carol, conv.DeskRoom, conv.Ghost, "from-customer", 10)
 	waitRelayed(t, customer, room, acme, "from-agent", 8)
 }

@@ -22,27 +22,11 @@ func TestRelayDurability(t *testing.T) {
 	d := tm.d
 	ctx := context.Background()
 	acme := businessUser(d)
-	tm.say(t, tm.carol, acme, "!ready", "You are now **ready**")
-	customer := newCustomer(t, d, false)
-	room, err := customer.CreateDM(ctx, acme, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitEvent(t, customer, room, "the welcome", isWelcome(d))
+	customer, room, conv := tm.assignedConversation(t, "from-customer 000")
 	send := func(c *mxclient.Client, roomID id.RoomID, prefix string, from, to int) {
 		t.Helper()
-		for i := from; i < to; i++ {
-			if _, err := c.SendText(ctx, roomID, fmt.Sprintf("%s %03d", prefix, i)); err != nil {
-				t.Fatalf("%s %d: %v", prefix, i, err)
-			}
-		}
+		sendNumbered(t, c, roomID, prefix, from, to)
 	}
-	send(customer, room, "from-customer", 0, 1)
-	waitEvent(t, tm.carol, tm.control[tm.carol.UserID], "the offer", bodyIs(acme, "Reply **accept**"))
-	tm.say(t, tm.carol, acme, "accept", "is yours")
-	conv := openConversation(t, d, room)
-	joinWhenInvited(t, tm.carol, conv.DeskRoom)
-	waitEvent(t, tm.carol, conv.DeskRoom, "the first message", bodyIs(conv.Ghost, "from-customer 000"))
 
 	// A restart with messages in flight both ways.
 	send(customer, room, "from-customer", 1, 6)
@@ -50,7 +34,7 @@ func TestRelayDurability(t *testing.T) {
 	d.StopService()
 	send(customer, room, "from-customer", 6, 11)
 	send(tm.carol, conv.DeskRoom, "from-agent", 5, 10)
-	if err = d.StartService(ctx); err != nil {
+	if err := d.StartService(ctx); err != nil {
 		t.Fatal(err)
 	}
 	send(customer, room, "from-customer", 11, 15)
@@ -58,12 +42,12 @@ func TestRelayDurability(t *testing.T) {
 	// The business homeserver away for 30 s: the customer's homeserver keeps their
 	// messages and delivers them when it is back; the service retries its sends.
 	waitRelayed(t, tm.carol, conv.DeskRoom, conv.Ghost, "from-customer", 15)
-	if err = d.Bed.Business.Stop(ctx); err != nil {
+	if err := d.Bed.Business.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
 	send(customer, room, "from-customer", 15, 20)
 	time.Sleep(30 * time.Second)
-	if err = d.Bed.Business.Start(ctx); err != nil {
+	if err := d.Bed.Business.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
 	send(tm.carol, conv.DeskRoom, "from-agent", 10, 15)
@@ -71,6 +55,16 @@ func TestRelayDurability(t *testing.T) {
 
 	waitRelayed(t, tm.carol, conv.DeskRoom, conv.Ghost, "from-customer", 25)
 	waitRelayed(t, customer, room, acme, "from-agent", 15)
+}
+
+// sendNumbered sends "<prefix> 000"… for the numbers from..to-1, one at a time.
+func sendNumbered(t *testing.T, c *mxclient.Client, roomID id.RoomID, prefix string, from, to int) {
+	t.Helper()
+	for i := from; i < to; i++ {
+		if _, err := c.SendText(context.Background(), roomID, fmt.Sprintf("%s %03d", prefix, i)); err != nil {
+			t.Fatalf("%s %d: %v", prefix, i, err)
+		}
+	}
 }
 
 // waitRelayed waits until the room's history (as the server has it: a client's sync

@@ -8,6 +8,7 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/contactcenter/contactcenter/bot"
 	"github.com/contactcenter/contactcenter/config"
 	"github.com/contactcenter/contactcenter/database"
 	"github.com/contactcenter/contactcenter/internal/deploy"
@@ -140,4 +141,28 @@ func bodyIs(sender id.UserID, text string) func(*event.Event) bool {
 		msg := evt.Content.AsMessage()
 		return evt.Sender == sender && evt.Type == event.EventMessage && msg != nil && strings.Contains(msg.Body, text)
 	}
+}
+
+// assignedConversation opens a conversation of a new plain customer that Carol has
+// accepted and joined: the customer's first message (body) has reached her desk room.
+func (tm *team) assignedConversation(t *testing.T, body string) (*mxclient.Client, id.RoomID, *database.Conversation) {
+	t.Helper()
+	ctx := context.Background()
+	d, acme := tm.d, businessUser(tm.d)
+	tm.say(t, tm.carol, acme, "!ready", bot.StatusNow(string(routing.Ready)))
+	customer := newCustomer(t, d, false)
+	room, err := customer.CreateDM(ctx, acme, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, customer, room, "the welcome", isWelcome(d))
+	if _, err = customer.SendText(ctx, room, body); err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, tm.carol, tm.control[tm.carol.UserID], "the offer", bodyIs(acme, "Reply **accept**"))
+	tm.say(t, tm.carol, acme, "accept", "is yours")
+	conv := openConversation(t, d, room)
+	joinWhenInvited(t, tm.carol, conv.DeskRoom)
+	waitEvent(t, tm.carol, conv.DeskRoom, "the first message", bodyIs(conv.Ghost, body))
+	return customer, room, conv
 }

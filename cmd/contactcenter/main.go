@@ -102,16 +102,9 @@ func printNewAPIKey(w io.Writer) {
 
 // crossSigningBackup runs an export or import of the cross-signing identities.
 func crossSigningBackup(configPath, file string, op func(context.Context, *config.Config, zerolog.Logger, string) (int, error), done string) error {
-	cfg, err := config.Load(configPath)
-	if err == nil {
-		err = cfg.Validate(true)
-	}
+	cfg, log, err := loadConfig(configPath, "the backup needs the service's config (database and pickle key)")
 	if err != nil {
-		return &bridge.StartError{Code: bridge.ExitConfig, Err: err, Hint: "the backup needs the service's config (database and pickle key)"}
-	}
-	log, err := newLogger(cfg.Logging)
-	if err != nil {
-		return &bridge.StartError{Code: bridge.ExitConfig, Err: err}
+		return err
 	}
 	n, err := op(context.Background(), cfg, log, file)
 	if err != nil {
@@ -121,17 +114,27 @@ func crossSigningBackup(configPath, file string, op func(context.Context, *confi
 	return nil
 }
 
-func run(configPath string) error {
-	cfg, err := config.Load(configPath)
+// loadConfig reads and validates the config and makes its logger; hint says what a
+// broken config stops.
+func loadConfig(path, hint string) (*config.Config, zerolog.Logger, error) {
+	cfg, err := config.Load(path)
 	if err == nil {
 		err = cfg.Validate(true)
 	}
 	if err != nil {
-		return &bridge.StartError{Code: bridge.ExitConfig, Err: err, Hint: "see config.example.yaml; -g fills in secrets"}
+		return nil, zerolog.Logger{}, &bridge.StartError{Code: bridge.ExitConfig, Err: err, Hint: hint}
 	}
 	log, err := newLogger(cfg.Logging)
 	if err != nil {
-		return &bridge.StartError{Code: bridge.ExitConfig, Err: err}
+		return nil, zerolog.Logger{}, &bridge.StartError{Code: bridge.ExitConfig, Err: err}
+	}
+	return cfg, log, nil
+}
+
+func run(configPath string) error {
+	cfg, log, err := loadConfig(configPath, "see config.example.yaml; -g fills in secrets")
+	if err != nil {
+		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
