@@ -114,23 +114,16 @@ func TestCrossSigningIdentity(t *testing.T) {
 // publishing cross-signing keys (Dendrite), a start without the configured password
 // fails with its exit code and a hint, instead of running unreadable.
 func TestCrossSigningNeedsPassword(t *testing.T) {
-	if testing.Short() {
-		t.Skip("integration test")
-	}
 	ctx := context.Background()
-	d, err := deploy.Start(ctx, deploy.Options{Dir: t.TempDir(), Database: "sqlite", NoService: true, Log: testLog(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(d.Close)
-	if err = d.EditConfig(func(cfg *config.Config) {
+	d := newHomeserversOnly(t, testLog(t))
+	if err := d.EditConfig(func(cfg *config.Config) {
 		for i := range cfg.Tenants {
 			cfg.Tenants[i].AccountPassword = ""
 		}
 	}); err != nil {
 		t.Fatal(err)
 	}
-	err = d.StartService(ctx)
+	err := d.StartService(ctx)
 	assertStartError(t, err, bridge.ExitCrossSigning, "account_password")
 	if d.Service != nil {
 		t.Fatal("the service runs without a cross-signing identity")

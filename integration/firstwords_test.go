@@ -32,15 +32,9 @@ const firstWordsStaff = 50
 // answer. A supervisor does the same in the side rooms of new conversations: every
 // first command there is answered.
 func TestFirstWordsInNewRooms(t *testing.T) {
-	if testing.Short() {
-		t.Skip("integration test")
-	}
 	ctx := context.Background()
-	d, err := deploy.Start(ctx, deploy.Options{Dir: t.TempDir(), Database: "sqlite", NoService: true, Log: testLog(t).Level(zerolog.InfoLevel)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(d.Close)
+	d := newHomeserversOnly(t, testLog(t).Level(zerolog.InfoLevel))
+	var err error
 	var agents []*eagerStaff
 	for i := range firstWordsStaff {
 		agents = append(agents, newEagerStaff(t, d, fmt.Sprintf("eager%02d", i), "!ready"))

@@ -64,6 +64,21 @@ func newDeployment(t *testing.T, db string, configure func(*config.Config)) *dep
 	return d
 }
 
+// newHomeserversOnly starts the homeservers and writes the service's config on SQLite,
+// without starting the service: for tests that prepare accounts or the config first.
+func newHomeserversOnly(t *testing.T, log zerolog.Logger) *deploy.Deployment {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	d, err := deploy.Start(context.Background(), deploy.Options{Dir: t.TempDir(), Database: "sqlite", NoService: true, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Close)
+	return d
+}
+
 // businessUser is the first tenant's business identity.
 func businessUser(d *deploy.Deployment) id.UserID {
 	return d.Config.BusinessUserID(&d.Config.Tenants[0])

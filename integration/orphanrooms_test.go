@@ -24,15 +24,9 @@ const untilStopped = time.Hour
 // and side rooms) leaves, after its next start, no room its users are joined to that
 // it does not record, and the creations it then retries work.
 func TestNoOrphanRoomsAfterCrash(t *testing.T) {
-	if testing.Short() {
-		t.Skip("integration test")
-	}
 	ctx := context.Background()
-	d, err := deploy.Start(ctx, deploy.Options{Dir: t.TempDir(), Database: "sqlite", NoService: true, Log: testLog(t).Level(zerolog.InfoLevel)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(d.Close)
+	d := newHomeserversOnly(t, testLog(t).Level(zerolog.InfoLevel))
+	var err error
 	business := businessUser(d)
 	holdRecords := func(b *bridge.Bridge) { b.RecordDelay = untilStopped }
 

@@ -51,14 +51,8 @@ func TestRoomRules(t *testing.T) {
 	t.Run("third person invited later", func(t *testing.T) {
 		customer := newCustomer(t, d, false)
 		bystander := newCustomer(t, d, false)
-		roomID, err := customer.CreateDM(ctx, business, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err = customer.WaitFor(ctx, roomID, welcomeTimeout, isWelcome(d)); err != nil {
-			t.Fatal(err)
-		}
-		if _, err = customer.InviteUser(ctx, roomID, &mautrix.ReqInviteUser{UserID: bystander.UserID}); err != nil {
+		roomID := welcomedDM(t, d, customer)
+		if _, err := customer.InviteUser(ctx, roomID, &mautrix.ReqInviteUser{UserID: bystander.UserID}); err != nil {
 			t.Fatal(err)
 		}
 		expectRefusal(t, d, customer, roomID)
@@ -66,14 +60,8 @@ func TestRoomRules(t *testing.T) {
 
 	t.Run("customer leaves", func(t *testing.T) {
 		customer := newCustomer(t, d, false)
-		roomID, err := customer.CreateDM(ctx, business, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err = customer.WaitFor(ctx, roomID, welcomeTimeout, isWelcome(d)); err != nil {
-			t.Fatal(err)
-		}
-		if _, err = customer.LeaveRoom(ctx, roomID); err != nil {
+		roomID := welcomedDM(t, d, customer)
+		if _, err := customer.LeaveRoom(ctx, roomID); err != nil {
 			t.Fatal(err)
 		}
 		waitBusinessLeft(t, d, roomID)
@@ -149,19 +137,13 @@ func TestRoomRules(t *testing.T) {
 	// third person, so ACME refuses the room too.
 	t.Run("another tenant asked into a served room", func(t *testing.T) {
 		customer := newCustomer(t, d, false)
-		roomID, err := customer.CreateDM(ctx, business, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err = customer.WaitFor(ctx, roomID, welcomeTimeout, isWelcome(d)); err != nil {
-			t.Fatal(err)
-		}
+		roomID := welcomedDM(t, d, customer)
 		globex := d.Service.TenantByID("globex")
-		if _, err = customer.InviteUser(ctx, roomID, &mautrix.ReqInviteUser{UserID: globex.UserID}); err != nil {
+		if _, err := customer.InviteUser(ctx, roomID, &mautrix.ReqInviteUser{UserID: globex.UserID}); err != nil {
 			t.Fatal(err)
 		}
 		expectRefusal(t, d, customer, roomID)
-		if _, err = customer.WaitFor(ctx, roomID, welcomeTimeout, func(evt *event.Event) bool {
+		if _, err := customer.WaitFor(ctx, roomID, welcomeTimeout, func(evt *event.Event) bool {
 			msg := evt.Content.AsMessage()
 			return evt.Sender == globex.UserID && msg != nil && msg.Body == bot.RoomOfAnotherConversation
 		}); err != nil {
@@ -179,23 +161,17 @@ func TestRoomRules(t *testing.T) {
 	t.Run("customer writes right behind a third person", func(t *testing.T) {
 		customer := newCustomer(t, d, false)
 		bystander := newCustomer(t, d, false)
-		roomID, err := customer.CreateDM(ctx, business, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err = customer.WaitFor(ctx, roomID, welcomeTimeout, isWelcome(d)); err != nil {
-			t.Fatal(err)
-		}
+		roomID := welcomedDM(t, d, customer)
 		// Held, the service stores both events and handles them one after the other
 		// once it runs again, as if they had come in one transaction.
 		d.StopService()
-		if err = d.StartService(ctx, func(b *bridge.Bridge) { b.HoldInbox = true }); err != nil {
+		if err := d.StartService(ctx, func(b *bridge.Bridge) { b.HoldInbox = true }); err != nil {
 			t.Fatal(err)
 		}
-		if _, err = customer.InviteUser(ctx, roomID, &mautrix.ReqInviteUser{UserID: bystander.UserID}); err != nil {
+		if _, err := customer.InviteUser(ctx, roomID, &mautrix.ReqInviteUser{UserID: bystander.UserID}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err = bystander.JoinRoomByID(ctx, roomID); err != nil {
+		if _, err := bystander.JoinRoomByID(ctx, roomID); err != nil {
 			t.Fatal(err)
 		}
 		msgID, err := customer.SendText(ctx, roomID, "are you still there?")
@@ -290,4 +266,19 @@ func TestEncryptionOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitBusinessLeft(t, d, roomID)
+}
+
+// welcomedDM opens a plain DM of the customer with the first tenant and waits for the
+// welcome.
+func welcomedDM(t *testing.T, d *deploy.Deployment, customer *mxclient.Client) id.RoomID {
+	t.Helper()
+	ctx := context.Background()
+	roomID, err := customer.CreateDM(ctx, businessUser(d), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err = customer.WaitFor(ctx, roomID, welcomeTimeout, isWelcome(d)); err != nil {
+		t.Fatal(err)
+	}
+	return roomID
 }
