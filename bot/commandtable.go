@@ -74,14 +74,26 @@ var (
 	CmdDecline       = &CommandSpec{Name: "decline", Bare: true, Help: CommandHelp{Description: "pass the offered conversation on"}, Roles: RoleStaff, Rooms: RoomControl}
 	CmdConversations = &CommandSpec{Name: "conversations", Help: CommandHelp{Description: "the open conversations"}, Roles: RoleStaff, Rooms: RoomControl}
 	CmdMonitor       = &CommandSpec{Name: "monitor", Help: CommandHelp{Args: "*number*", Description: "watch a conversation from its side room"}, Roles: RoleSupervisor, Rooms: RoomControl}
+	CmdDashboard     = &CommandSpec{Name: "dashboard", Help: CommandHelp{Description: "a link to the live dashboard"}, Roles: RoleStaff, Rooms: RoomControl}
+	CmdReach         = &CommandSpec{Name: "reach", Help: CommandHelp{Args: "*number*", Description: "contact the customer a proposal names"}, Roles: RoleStaff, Rooms: RoomControl}
+	CmdPass          = &CommandSpec{Name: "pass", Help: CommandHelp{Args: "*number*", Description: "let a proposal go"}, Roles: RoleStaff, Rooms: RoomControl}
 
 	CmdInvite   = &CommandSpec{Name: "invite", Help: CommandHelp{Args: "*agent*", Description: "add an agent to the conversation"}, Roles: RoleStaff, Rooms: RoomConversation}
 	CmdRemove   = &CommandSpec{Name: "remove", Help: CommandHelp{Args: "*agent*", Description: "take an agent out"}, Roles: RoleStaff, Rooms: RoomConversation}
-	CmdTransfer = &CommandSpec{Name: "transfer", Also: "**!transfer queue**", Help: CommandHelp{Args: "*agent*", Description: "hand the conversation over"}, Roles: RoleStaff, Rooms: RoomConversation}
+	CmdTransfer = &CommandSpec{Name: "transfer", Also: "**!transfer queue**, **!transfer warm** *agent* (during a call: you stay until **!leave**)", Help: CommandHelp{Args: "*agent*", Description: "hand the conversation over"}, Roles: RoleStaff, Rooms: RoomConversation}
 	CmdEnd      = &CommandSpec{Name: "end", Help: CommandHelp{Description: "end the conversation (the customer gets the closing message)"}, Roles: RoleStaff, Rooms: RoomConversation}
 
 	CmdPrivacy  = &CommandSpec{Name: "privacy", Help: CommandHelp{Description: "what you share with us, and a chance to change it"}, Roles: RoleCustomer, Rooms: RoomCustomer}
 	CmdIdentify = &CommandSpec{Name: "identify", Help: CommandHelp{Args: "*link code*", Description: "link this chat to your account"}, Roles: RoleCustomer, Rooms: RoomCustomer}
+	CmdStop     = &CommandSpec{Name: "stop", Help: CommandHelp{Description: "never be contacted first by us again"}, Roles: RoleCustomer, Rooms: RoomCustomer}
+	CmdCallback = &CommandSpec{Name: "callback", Help: CommandHelp{Description: "stop waiting: an agent writes back to you here"}, Roles: RoleCustomer, Rooms: RoomCustomer}
+
+	// Calls: supervisors hear a live call (it rings in their control room) and
+	// switch between listening, whispering to the agent and barging in.
+	CmdListen  = &CommandSpec{Name: "listen", Help: CommandHelp{Args: "*number*", Description: "hear the conversation's live call, heard by nobody (the number in your control room; again to stop whispering or barging)"}, Roles: RoleSupervisor, Rooms: RoomControl | RoomSide}
+	CmdWhisper = &CommandSpec{Name: "whisper", Help: CommandHelp{Description: "during a call you hear: the agent hears you, the customer does not"}, Roles: RoleSupervisor, Rooms: RoomControl | RoomSide}
+	CmdBarge   = &CommandSpec{Name: "barge", Help: CommandHelp{Description: "during a call you hear: the customer and the agent both hear you"}, Roles: RoleSupervisor, Rooms: RoomControl | RoomSide}
+	CmdLeave   = &CommandSpec{Name: "leave", Help: CommandHelp{Description: "leave the live call (after a warm transfer, or to stop listening)"}, Roles: RoleStaff, Rooms: RoomControl | RoomConversation}
 
 	// CmdHelp is staff-only: in the customer room "!help" is talk for the agents.
 	CmdHelp = &CommandSpec{Name: "help", Help: CommandHelp{Description: "this list"}, Roles: RoleStaff, Rooms: RoomControl | RoomConversation}
@@ -89,9 +101,11 @@ var (
 
 // Commands is the table, in the order the help lists them.
 var Commands = CommandTable{
-	CmdReady, CmdAway, CmdBusy, CmdOff, CmdStatus, CmdAccept, CmdDecline, CmdConversations, CmdMonitor,
+	CmdReady, CmdAway, CmdBusy, CmdOff, CmdStatus, CmdAccept, CmdDecline, CmdConversations, CmdMonitor, CmdDashboard,
+	CmdReach, CmdPass,
 	CmdInvite, CmdRemove, CmdTransfer, CmdEnd,
-	CmdPrivacy, CmdIdentify,
+	CmdListen, CmdWhisper, CmdBarge, CmdLeave,
+	CmdPrivacy, CmdIdentify, CmdStop, CmdCallback,
 	CmdHelp,
 }
 

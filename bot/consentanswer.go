@@ -58,6 +58,23 @@ const maxAnswerLength = 200
 // they give ErrAmbiguous, as do conflicting choices ("all none", "none 2"). Numbers of
 // 3 or more digits are not answers. An answer that chooses anything is Final.
 func ParseTextAnswer(body string, opts PromptOptions) (Answer, error) {
+	return parseTextAnswer(body, opts)
+}
+
+// MayAnswer tells whether body could answer some consent prompt: when it cannot,
+// ParseTextAnswer gives ErrNotAnswer whatever the prompt offered, so the prompt need
+// not be looked up for it (most messages are ordinary chat).
+func MayAnswer(body string) bool {
+	_, err := parseTextAnswer(body, anyPrompt)
+	return !errors.Is(err, ErrNotAnswer)
+}
+
+// anyPrompt is the prompt parseTextAnswer refuses least: it has options and offers
+// remember. Which numbers a prompt offers decides only between an answer and other
+// errors (ErrOutOfRange), never ErrNotAnswer.
+var anyPrompt = PromptOptions{Options: []PromptOption{{Number: 1}}, Remember: true}
+
+func parseTextAnswer(body string, opts PromptOptions) (Answer, error) {
 	text := strings.ToLower(strings.TrimSpace(stripReplyFallback(body)))
 	if text == "" || len(text) > maxAnswerLength || len(opts.Options) == 0 {
 		return Answer{}, ErrNotAnswer

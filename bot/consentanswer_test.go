@@ -353,3 +353,29 @@ func FuzzParseTextAnswer(f *testing.F) {
 		}
 	})
 }
+
+// MayAnswer is false only for what no prompt takes as an answer.
+func TestMayAnswer(t *testing.T) {
+	prompts := []PromptOptions{promptOptions(t, true), promptOptions(t, false), {}}
+	bodies := []string{"I have 3 cards", "hello", "", "thanks", "1-3", "all of them", "12345678", "3 cards",
+		"1", "1 3", "7", "all", "none", "yes", "remember", "Remember!", "1 remember", "no 1 3", "please", "❌",
+		strings.Repeat("1 ", 150), "Hello, this is message 12 about my order."}
+	for _, body := range bodies {
+		may := MayAnswer(body)
+		for _, opts := range prompts {
+			if _, err := ParseTextAnswer(body, opts); !may && !errors.Is(err, ErrNotAnswer) {
+				t.Errorf("MayAnswer(%q) = false, but a prompt takes it: %v", body, err)
+			}
+		}
+	}
+	for _, body := range []string{"1", "all", "remember", "yes", "7"} {
+		if !MayAnswer(body) {
+			t.Errorf("MayAnswer(%q) = false", body)
+		}
+	}
+	for _, body := range []string{"hello", "I have 3 cards", "Hello, this is message 12 about my order."} {
+		if MayAnswer(body) {
+			t.Errorf("MayAnswer(%q) = true", body)
+		}
+	}
+}

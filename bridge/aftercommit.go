@@ -3,6 +3,8 @@ package bridge
 import (
 	"context"
 	"sync"
+
+	"github.com/contactcenter/contactcenter/database"
 )
 
 // In-memory state that mirrors the database (each tenant's routing.Router) must only
@@ -82,6 +84,14 @@ func (b *Bridge) commitWithAfter(ctx context.Context, txn func(ctx context.Conte
 }
 
 // doTxn is one database transaction whose afterCommit work runs once it commits.
+// If it queued outbox rows, the outbox is woken once it has committed: loops and API
+// calls have no inbox handler around them to hand the rooms over, and the outbox's
+// own poll is seconds away.
 func (b *Bridge) doTxn(ctx context.Context, fn func(ctx context.Context) error) error {
-	return b.commitWithAfter(ctx, func(ctx context.Context) error { return b.DB.DoTxn(ctx, nil, fn) })
+	ctx, queued := database.CollectEnqueued(ctx)
+	err := b.commitWithAfter(ctx, func(ctx context.Context) error { return b.DB.DoTxn(ctx, nil, fn) })
+	if err == nil && len(queued.Rooms()) > 0 {
+		b.outbox.Wake()
+	}
+	return err
 }

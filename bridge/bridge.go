@@ -77,6 +77,16 @@ type Bridge struct {
 
 	// limits keep one customer or server from crowding out the others.
 	limits abuseLimits
+	// calls is the voice relay and its live calls (nil: calls are off; calls.go).
+	calls *callManager
+	// dash is the supervisors' live dashboard (nil: off; dashboard.go).
+	dash *dashboardWiring
+	// reports are the contact log's glue: Prometheus (nil: off), step names, today's
+	// figures (reporting.go, metrics.go, snapshot.go).
+	reports reportingState
+
+	// encryptedRooms caches the state store's answer for sends (encryptedrooms.go).
+	encryptedRooms encryptedRooms
 
 	// now is the clock; tests may replace it.
 	now func() time.Time
@@ -135,14 +145,19 @@ func (b *Bridge) Start(ctx context.Context) error {
 		fn   func(context.Context) error
 	}{
 		{"database", b.openDatabase},
+		{"metrics", b.startMetrics},
 		{"appservice", b.initAppservice},
+		{"dashboard", b.initDashboard},
 		{"listener", b.listen},
 		{"homeserver", b.checkHomeserver},
+		{"staff profiles", b.seedStaffProfiles},
 		{"tenants", b.startTenants},
 		{"tenants ready", b.markTenantsReady},
 		{"room cleanup", b.startRoomCleanup},
+		{"voice", b.startVoice},
 		{"queues", b.startQueues},
 		{"staff", b.startStaff},
+		{"outbound", b.startOutboundLoop},
 	}
 	for _, step := range steps {
 		start := time.Now()
@@ -161,6 +176,8 @@ func (b *Bridge) Start(ctx context.Context) error {
 // Stop stops everything started so far; it is safe to call more than once.
 func (b *Bridge) Stop() {
 	b.ready.Store(false)
+	// Calls are hung up while the outbox still runs, so their hangups can go out.
+	b.stopVoice()
 	if b.stop != nil {
 		b.stop()
 	}
@@ -241,6 +258,7 @@ func (b *Bridge) initAppservice(ctx context.Context) error {
 	if err := as.SetHomeserverURL(b.Config.Homeserver.Address); err != nil {
 		return fatal(ExitConfig, "homeserver.address must be a URL", err)
 	}
+	b.timeRequests(as.HTTPClient)
 	as.StateStore = b.StateStore
 	as.QueryHandler = queryHandler{b}
 	as.UserAgent = mautrix.DefaultUserAgent + " contactcenter"
@@ -259,6 +277,10 @@ func (b *Bridge) listen(ctx context.Context) error {
 	}
 	b.listener = limitListener(ln, b.Config.Appservice.MaxConnections)
 	b.server = newHTTPServer(b.routes(api), b.Config.Appservice.IdleTimeout)
+	if b.dash != nil {
+		// Dashboard streams never go idle: Shutdown would wait for them until it times out.
+		b.server.RegisterOnShutdown(b.dash.server.Close)
+	}
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()

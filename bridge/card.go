@@ -12,7 +12,6 @@ import (
 	"github.com/contactcenter/contactcenter/bot"
 	"github.com/contactcenter/contactcenter/consent"
 	"github.com/contactcenter/contactcenter/contextmap"
-	"github.com/contactcenter/contactcenter/database"
 )
 
 // contextCategories are what the card shows, in order.
@@ -89,12 +88,13 @@ const (
 // pinned the first time, edited in place after) and its routing attributes. It reads
 // the context through the gate, so both hold exactly what the customer granted, and
 // the read is logged. Everything that changes a customer's context calls it.
-func (b *Bridge) updateCard(ctx context.Context, t *Tenant, conv *database.Conversation, customer id.UserID) error {
-	return b.writeCard(ctx, t, conv, customer, editCard)
+func (c *convo) updateCard(ctx context.Context) error {
+	return c.writeCard(ctx, editCard)
 }
 
 // writeCard is updateCard making the change asked for.
-func (b *Bridge) writeCard(ctx context.Context, t *Tenant, conv *database.Conversation, customer id.UserID, change cardChange) error {
+func (c *convo) writeCard(ctx context.Context, change cardChange) error {
+	b, t, conv := c.b, c.t, c.Conversation
 	names, err := b.DB.EventMap.Named(ctx, conv.SideRoom, cardBase(conv.ID))
 	if err != nil {
 		return err
@@ -103,17 +103,16 @@ func (b *Bridge) writeCard(ctx context.Context, t *Tenant, conv *database.Conver
 	if change == ensureCard && history.current != "" {
 		return nil
 	}
-	s := subjectOf(t, customer)
-	view, err := b.Consent.Read(ctx, consent.Access{Subject: s, Conversation: conv.ID, Reader: "card and routing"}, contextCategories...)
+	view, err := b.Consent.Read(ctx, consent.Access{Subject: c.subject(), Conversation: conv.ID, Reader: "card and routing"}, contextCategories...)
 	if err != nil {
 		return err
 	}
 	// Routing's attributes come from the same read: a withdrawn category leaves them
 	// here and now.
-	if err = b.storeTask(ctx, t, conv, t.taskFromView(view)); err != nil {
+	if err = c.storeTask(ctx, t.taskFromView(view)); err != nil {
 		return err
 	}
-	card := bot.Notice(t.renderCard(conv, customer, view))
+	card := bot.Notice(c.renderCard(view))
 	now := b.now()
 	if history.current != "" && change != replaceCard {
 		edit := *card
@@ -141,16 +140,16 @@ func (b *Bridge) writeCard(ctx context.Context, t *Tenant, conv *database.Conver
 // renderCard is the card's Markdown. Categories not granted say so; nothing of them
 // is shown (the view does not even hold it). Identity and account, until granted,
 // read the same whether the customer has an account or not (see hidesAccount).
-func (t *Tenant) renderCard(conv *database.Conversation, customer id.UserID, view *consent.View) string {
-	state := view.Decisions
+func (c *convo) renderCard(view *consent.View) string {
+	t, state := c.t, view.Decisions
 	var b strings.Builder
-	name := t.customerName(customer)
+	name := c.customerName()
 	if view.Identity != nil && view.Identity.Name != "" {
 		name = fmt.Sprintf("%s (account %s)", view.Identity.Name, view.Identity.AccountID)
 	}
-	fmt.Fprintf(&b, "**Context card** · conversation %d\n\n- **Customer:** %s\n", conv.ID, name)
-	notShared := func(c consent.Category) string {
-		if state[c] == "" {
+	fmt.Fprintf(&b, "**Context card** · conversation %d\n\n- **Customer:** %s\n", c.ID, name)
+	notShared := func(category consent.Category) string {
+		if state[category] == "" {
 			return "asked, no answer yet"
 		}
 		return "not shared"
@@ -232,8 +231,9 @@ const (
 // name is the ghost's in that room only (its member event), never its global profile,
 // so other conversations keep what their consent allows. Back to the pseudonym, the
 // events that carried the name are redacted: the room's history would keep it.
-func (b *Bridge) renameCustomer(ctx context.Context, t *Tenant, conv *database.Conversation, customer id.UserID) error {
-	view, err := b.Consent.Read(ctx, consent.Access{Subject: subjectOf(t, customer), Conversation: conv.ID, Reader: "desk-name"}, consent.Identity)
+func (c *convo) renameCustomer(ctx context.Context) error {
+	b, conv := c.b, c.Conversation
+	view, err := b.Consent.Read(ctx, consent.Access{Subject: c.subject(), Conversation: conv.ID, Reader: "desk-name"}, consent.Identity)
 	if err != nil {
 		return err
 	}
@@ -259,7 +259,7 @@ func (b *Bridge) renameCustomer(ctx context.Context, t *Tenant, conv *database.C
 	if err != nil {
 		return err
 	}
-	member, roomName := rename(t.customerName(customer))
+	member, roomName := rename(c.customerName())
 	if len(named) > 0 {
 		stem := fmt.Sprintf("%s%d:%d", unnameOriginPrefix, conv.ID, now.UnixNano())
 		err = firstErr(

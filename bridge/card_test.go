@@ -17,8 +17,7 @@ import (
 // back what they gave), gets the card of a customer who was never asked.
 func TestCardHidesAnAccountNotShared(t *testing.T) {
 	tenant := &Tenant{Tenant: &config.Tenant{ID: "acme", Name: "ACME"}, names: identity.NewPseudonyms([]byte("key"), "acme")}
-	conv := &database.Conversation{ID: 7}
-	customer := id.UserID("@bob:customer.test")
+	conv := tenant.convo(&database.Conversation{ID: 7, Customer: id.UserID("@bob:customer.test")}, nil)
 	view := func(decisions map[consent.Category]consent.Decision) *consent.View {
 		v := &consent.View{Granted: map[consent.Category]bool{}, Decisions: decisions}
 		for c, d := range decisions {
@@ -26,14 +25,14 @@ func TestCardHidesAnAccountNotShared(t *testing.T) {
 		}
 		return v
 	}
-	anonymous := tenant.renderCard(conv, customer, view(map[consent.Category]consent.Decision{consent.Location: consent.Refused}))
+	anonymous := conv.renderCard(view(map[consent.Category]consent.Decision{consent.Location: consent.Refused}))
 	for _, linked := range []map[consent.Category]consent.Decision{
 		{consent.Location: consent.Refused},
 		{consent.Location: consent.Refused, consent.Identity: consent.Refused, consent.Account: consent.Refused},
 		{consent.Location: consent.Refused, consent.Identity: consent.Withdrawn, consent.Account: consent.Withdrawn},
 		{consent.Location: consent.Refused, consent.Identity: consent.Refused},
 	} {
-		if got := tenant.renderCard(conv, customer, view(linked)); got != anonymous {
+		if got := conv.renderCard(view(linked)); got != anonymous {
 			t.Errorf("decisions %v give the card\n%s\nbut an anonymous customer's is\n%s", linked, got, anonymous)
 		}
 	}

@@ -3,7 +3,6 @@ package bridge
 import (
 	"context"
 
-	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
 	"github.com/contactcenter/contactcenter/bot"
@@ -27,9 +26,7 @@ type controlCall struct {
 // conversationCall is a command in a conversation's desk or side room; it runs inside
 // the job's transaction.
 type conversationCall struct {
-	j    *job
-	t    *Tenant
-	conv *database.Conversation
+	*convo
 	spec *bot.CommandSpec
 	cmd  bot.Command
 	// who sent it, by name
@@ -37,12 +34,10 @@ type conversationCall struct {
 	// the conversation's staff now, and its agents
 	role   map[id.UserID]database.StaffRole
 	agents []id.UserID
-	// answer replies in the side room (the desk room is the customer's line)
-	answer func(ctx context.Context, markdown string) error
 }
 
 // customerCommand runs a command in the customer room, inside the event's commit.
-type customerCommand func(b *Bridge, ctx context.Context, t *Tenant, conv *database.Conversation, customer id.UserID, evt *event.Event) error
+type customerCommand func(c *convo, ctx context.Context) error
 
 var controlCommands = map[*bot.CommandSpec]func(*Bridge, context.Context, *controlCall) error{
 	bot.CmdReady:         (*Bridge).setStatusCommand,
@@ -54,26 +49,39 @@ var controlCommands = map[*bot.CommandSpec]func(*Bridge, context.Context, *contr
 	bot.CmdDecline:       (*Bridge).offerAnswerCommand,
 	bot.CmdConversations: (*Bridge).conversationsCommand,
 	bot.CmdMonitor:       (*Bridge).monitorCommand,
+	bot.CmdDashboard:     (*Bridge).dashboardCommand,
+	bot.CmdListen:        (*Bridge).superviseControlCommand,
+	bot.CmdWhisper:       (*Bridge).superviseControlCommand,
+	bot.CmdBarge:         (*Bridge).superviseControlCommand,
+	bot.CmdLeave:         (*Bridge).superviseControlCommand,
+	bot.CmdReach:         (*Bridge).proposalCommand,
+	bot.CmdPass:          (*Bridge).proposalCommand,
 	bot.CmdHelp: func(b *Bridge, ctx context.Context, c *controlCall) error {
 		return c.j.Commit(ctx, func(ctx context.Context) error { return b.reply(ctx, c.j, c.t, bot.ControlHelp) })
 	},
 }
 
-var conversationCommands = map[*bot.CommandSpec]func(*Bridge, context.Context, *conversationCall) error{
-	bot.CmdInvite:   (*Bridge).inviteCommand,
-	bot.CmdRemove:   (*Bridge).removeCommand,
-	bot.CmdTransfer: (*Bridge).transferCommand,
-	bot.CmdEnd: func(b *Bridge, ctx context.Context, c *conversationCall) error {
-		return b.endConversation(ctx, c.t, c.conv, bot.EndedBy(c.who), true)
+var conversationCommands = map[*bot.CommandSpec]func(context.Context, *conversationCall) error{
+	bot.CmdInvite:   callInviteCommand,
+	bot.CmdRemove:   removeCommand,
+	bot.CmdTransfer: callTransferCommand,
+	bot.CmdListen:   superviseSideCommand,
+	bot.CmdWhisper:  superviseSideCommand,
+	bot.CmdBarge:    superviseSideCommand,
+	bot.CmdLeave:    leaveCommand,
+	bot.CmdEnd: func(ctx context.Context, call *conversationCall) error {
+		return call.end(ctx, bot.EndedBy(call.who), true)
 	},
-	bot.CmdHelp: func(_ *Bridge, ctx context.Context, c *conversationCall) error {
-		return c.answer(ctx, bot.SideHelp)
+	bot.CmdHelp: func(ctx context.Context, call *conversationCall) error {
+		return call.answer(ctx, bot.SideHelp)
 	},
 }
 
 var customerCommands = map[*bot.CommandSpec]customerCommand{
-	bot.CmdPrivacy:  (*Bridge).privacyPrompt,
-	bot.CmdIdentify: (*Bridge).identify,
+	bot.CmdPrivacy:  (*convo).privacyPrompt,
+	bot.CmdIdentify: (*convo).identify,
+	bot.CmdStop:     (*convo).stopContact,
+	bot.CmdCallback: (*convo).callbackCommand,
 }
 
 // commandRole is the table's role of a staff member.
@@ -114,17 +122,17 @@ func (b *Bridge) dispatchControl(ctx context.Context, j *job, t *Tenant, staff *
 	return run(b, ctx, &controlCall{j: j, t: t, staff: staff, spec: spec, cmd: cmd})
 }
 
-// dispatchConversation runs a command of a desk or side room inside the job's
+// dispatch runs a command of a desk or side room inside the job's
 // transaction, or answers why it does not.
-func (b *Bridge) dispatchConversation(ctx context.Context, c *conversationCall, room bot.RoomKind, role routing.Role) error {
-	spec, refusal := bot.Commands.Resolve(room, commandRole(role), c.cmd.Name)
+func (call *conversationCall) dispatch(ctx context.Context, room bot.RoomKind, role routing.Role) error {
+	spec, refusal := bot.Commands.Resolve(room, commandRole(role), call.cmd.Name)
 	run := conversationCommands[spec]
 	if run == nil {
 		if refusal == "" {
-			refusal = bot.UnknownCommand(c.cmd.Name)
+			refusal = bot.UnknownCommand(call.cmd.Name)
 		}
-		return c.answer(ctx, refusal)
+		return call.answer(ctx, refusal)
 	}
-	c.spec = spec
-	return run(b, ctx, c)
+	call.spec = spec
+	return run(ctx, call)
 }

@@ -50,40 +50,40 @@ func (b *Bridge) expirePrompt(ctx context.Context, prompt *database.ConsentPromp
 		if err != nil || conv == nil {
 			return err
 		}
-		room, err := b.DB.CustomerRoom.Get(ctx, conv.RoomID)
-		t := b.TenantByID(conv.TenantID)
-		if err != nil || room == nil || t == nil || conv.Status == database.StatusClosed {
+		c := b.convoOf(conv, nil)
+		if c == nil || conv.Customer == "" || conv.Status == database.StatusClosed {
 			// The conversation is over (or its tenant gone): nothing to say any more.
-			_, settleErr := b.DB.Prompts.Settle(ctx, prompt.ID, "closed", b.now())
-			return firstErr(err, settleErr)
+			_, err = b.DB.Prompts.Settle(ctx, prompt.ID, "closed", b.now())
+			return err
 		}
+		t := c.t
 		var opts bot.PromptOptions
 		if err = json.Unmarshal([]byte(prompt.Options), &opts); err != nil {
 			return err
 		}
-		state, err := b.Consent.State(ctx, subjectOf(t, room.Customer), conv.ID)
+		state, err := b.Consent.State(ctx, c.subject(), conv.ID)
 		if err != nil {
 			return err
 		}
 		var changes []consent.Change
-		for _, c := range opts.Categories() {
-			if _, decided := state[c]; !decided {
-				changes = append(changes, consent.Change{Category: c})
+		for _, category := range opts.Categories() {
+			if _, decided := state[category]; !decided {
+				changes = append(changes, consent.Change{Category: category})
 			}
 		}
 		// The poll's end names what is shared; refusing the undecided changes nothing there.
-		if settled, err := b.endPrompt(ctx, t, conv, room.Customer, prompt, string(consent.MethodTimeout)); err != nil || !settled || len(changes) == 0 {
+		if settled, err := c.endPrompt(ctx, prompt, string(consent.MethodTimeout)); err != nil || !settled || len(changes) == 0 {
 			return err
 		}
-		records, err := b.Consent.Decide(ctx, subjectOf(t, room.Customer), conv.ID, consent.MethodTimeout, t.purposeMap(), changes, false)
+		records, err := b.Consent.Decide(ctx, c.subject(), conv.ID, consent.MethodTimeout, t.purposeMap(), changes, false)
 		if err != nil {
 			return err
 		}
-		err = b.DB.Outbox.Enqueue(ctx, outboxKey(prompt.Origin, "unanswered"), conv.RoomID, t.UserID, event.EventMessage,
-			bot.Notice(bot.ConsentUnansweredText(t.Name)), b.now())
+		err = c.enqueue(ctx, outboxKey(prompt.Origin, "unanswered"), conv.RoomID, t.UserID, event.EventMessage,
+			bot.Notice(bot.ConsentUnansweredText(t.Name)))
 		if err != nil {
 			return err
 		}
-		return b.afterDecisions(ctx, t, conv, room.Customer, records)
+		return c.afterDecisions(ctx, records)
 	})
 }

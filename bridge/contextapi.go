@@ -9,7 +9,7 @@ func (b *Bridge) contextAPI() (*contextapi.Handler, error) {
 		t := &b.Config.Tenants[i]
 		tenants = append(tenants, contextapi.Tenant{ID: t.ID, KeyHashes: t.APIKeyHashes()})
 	}
-	api, err := contextapi.New(contextapi.LedgerStore{Ledger: b.Consent}, tenants)
+	api, err := contextapi.New(b.contextStore(), tenants)
 	if err != nil {
 		return nil, err
 	}

@@ -3,10 +3,7 @@ package bridge
 import (
 	"context"
 
-	"maunium.net/go/mautrix/event"
-
 	"github.com/contactcenter/contactcenter/bot"
-	"github.com/contactcenter/contactcenter/database"
 )
 
 // mediaRefusal says why a customer's file was not copied for staff.
@@ -44,9 +41,9 @@ func (r mediaRefusal) forCustomer() string {
 
 // tellMediaRefusal tells the customer that a file they sent did not reach the agents,
 // and why. It runs in the event's commit.
-func (b *Bridge) tellMediaRefusal(ctx context.Context, t *Tenant, conv *database.Conversation, evt *event.Event, r mediaRefusal) error {
+func (c *convo) tellMediaRefusal(ctx context.Context, r mediaRefusal) error {
 	if r == mediaCopied {
 		return nil
 	}
-	return b.tellCustomer(ctx, t, conv, evt, "media", r.forCustomer())
+	return c.tellCustomer(ctx, "media", r.forCustomer())
 }

@@ -19,21 +19,25 @@ type relay struct {
 	content any
 }
 
-// queueRelays records the copies of an origin event in the outbox and the event map,
-// inside the caller's transaction. The outbox key names origin and target, so a
-// handler that runs again queues nothing twice.
-func (b *Bridge) queueRelays(ctx context.Context, origin *event.Event, author id.UserID, relays []relay) error {
-	for _, r := range relays {
-		key := outboxKey("relay", r.room, origin.ID)
-		err := firstErr(
-			b.DB.Outbox.EnqueueRelay(ctx, key, r.room, r.sender, r.evtType, r.content, origin.RoomID, b.now()),
-			b.DB.EventMap.Add(ctx, origin.RoomID, origin.ID, r.room, key, author),
-		)
-		if err != nil {
-			return err
-		}
+// queueRelays records the copies of an origin event of conversation conv in the
+// outbox and the event map, inside the caller's transaction: one statement each,
+// whatever the number of copies. The outbox key names origin and target, so a handler
+// that runs again queues nothing twice.
+func (b *Bridge) queueRelays(ctx context.Context, conv int64, origin *event.Event, author id.UserID, relays []relay) error {
+	if len(relays) == 0 {
+		return nil
 	}
-	return nil
+	rows := make([]database.OutboxRow, len(relays))
+	copies := make([]database.Copy, len(relays))
+	for i, r := range relays {
+		key := outboxKey("relay", r.room, origin.ID)
+		rows[i] = database.OutboxRow{DedupeKey: key, RoomID: r.room, Sender: r.sender, EventType: r.evtType, Content: r.content, RefsFrom: origin.RoomID}
+		copies[i] = database.Copy{Room: r.room, OutboxKey: key}
+	}
+	if err := b.DB.Outbox.EnqueueMany(ctx, rows, b.now()); err != nil {
+		return err
+	}
+	return b.DB.EventMap.AddCopies(ctx, origin.RoomID, origin.ID, author, conv, copies)
 }
 
 // relayable tells whether an event type is relayed between customer and agents.
@@ -51,13 +55,14 @@ func relayable(t event.Type) bool {
 // that the customer's Matrix ID and homeserver never reach a staff room; media is
 // copied to the business homeserver (the original's mxc URI names the customer's
 // server, and may be encrypted).
-func (b *Bridge) fromCustomer(ctx context.Context, t *Tenant, conv *database.Conversation, customer id.UserID, evt *event.Event) ([]relay, mediaRefusal, error) {
-	filter := newPrivacyFilter(customer)
-	name := t.customerName(customer)
+func (c *convo) fromCustomer(ctx context.Context) ([]relay, mediaRefusal, error) {
+	t, evt := c.t, c.evt()
+	filter := newPrivacyFilter(c.Customer)
+	name := c.customerName()
 	switch evt.Type {
 	case event.EventMessage, event.EventSticker:
 		msg := cleanMessage(evt.Content.AsMessage())
-		refusal, err := b.copyMedia(ctx, t, conv.Ghost, msg)
+		refusal, err := c.b.copyMedia(ctx, t, c.Ghost, msg)
 		if err != nil {
 			return nil, refusal, err
 		}
@@ -70,8 +75,8 @@ func (b *Bridge) fromCustomer(ctx context.Context, t *Tenant, conv *database.Con
 			return nil, refusal, err
 		}
 		return []relay{
-			{conv.DeskRoom, conv.Ghost, evt.Type, desk},
-			{conv.SideRoom, t.UserID, evt.Type, signed(&deskMsg, name)},
+			{c.DeskRoom, c.Ghost, evt.Type, desk},
+			{c.SideRoom, t.UserID, evt.Type, signed(&deskMsg, name)},
 		}, refusal, nil
 	case event.EventReaction, event.EventRedaction:
 		content, err := filter.apply(refContent(evt))
@@ -79,8 +84,8 @@ func (b *Bridge) fromCustomer(ctx context.Context, t *Tenant, conv *database.Con
 			return nil, mediaCopied, err
 		}
 		return []relay{
-			{conv.DeskRoom, conv.Ghost, evt.Type, content},
-			{conv.SideRoom, t.UserID, evt.Type, content},
+			{c.DeskRoom, c.Ghost, evt.Type, content},
+			{c.SideRoom, t.UserID, evt.Type, content},
 		}, mediaCopied, nil
 	}
 	return nil, mediaCopied, nil
@@ -89,7 +94,8 @@ func (b *Bridge) fromCustomer(ctx context.Context, t *Tenant, conv *database.Con
 // fromAgent builds the copies of an agent's event in the desk room: to the customer
 // as the business identity, and mirrored into the side room. With several agents in
 // the conversation, the customer's copy carries the agent's name.
-func (b *Bridge) fromAgent(t *Tenant, conv *database.Conversation, agentName string, severalAgents bool, evt *event.Event) []relay {
+func (c *convo) fromAgent(agentName string, severalAgents bool) []relay {
+	t, evt := c.t, c.evt()
 	switch evt.Type {
 	case event.EventMessage, event.EventSticker:
 		msg := cleanMessage(evt.Content.AsMessage())
@@ -99,14 +105,14 @@ func (b *Bridge) fromAgent(t *Tenant, conv *database.Conversation, agentName str
 			toCustomer.BeeperPerMessageProfile = &event.BeeperPerMessageProfile{ID: agentName, Displayname: agentName, HasFallback: true}
 		}
 		return []relay{
-			{conv.RoomID, t.UserID, evt.Type, toCustomer},
-			{conv.SideRoom, t.UserID, evt.Type, signed(msg, agentName)},
+			{c.RoomID, t.UserID, evt.Type, toCustomer},
+			{c.SideRoom, t.UserID, evt.Type, signed(msg, agentName)},
 		}
 	case event.EventReaction, event.EventRedaction:
 		content := refContent(evt)
 		return []relay{
-			{conv.RoomID, t.UserID, evt.Type, content},
-			{conv.SideRoom, t.UserID, evt.Type, content},
+			{c.RoomID, t.UserID, evt.Type, content},
+			{c.SideRoom, t.UserID, evt.Type, content},
 		}
 	}
 	return nil

@@ -43,7 +43,7 @@ func (b *Bridge) ensureSpace(ctx context.Context, t *Tenant) error {
 		if err := b.DB.Creations.Finish(ctx, token); err != nil {
 			return err
 		}
-		for _, s := range t.Staff {
+		for _, s := range t.staff() {
 			if err := b.DB.Outbox.Enqueue(ctx, outboxKey("space-invite", resp.RoomID, s.UserID), resp.RoomID, t.UserID,
 				InviteAction, memberAction{UserID: id.UserID(s.UserID)}, b.now()); err != nil {
 				return err

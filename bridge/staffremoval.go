@@ -9,17 +9,19 @@ import (
 
 	"github.com/contactcenter/contactcenter/bot"
 	"github.com/contactcenter/contactcenter/database"
+	"github.com/contactcenter/contactcenter/reporting"
 )
 
-// Staff come from the config, which may change between starts. Someone the config no
-// longer lists keeps nothing their role gave them: at the next start the service takes
+// Staff come from the database (seeded by the config, changed through the admin API;
+// see staffprofiles.go). Someone no longer on the staff keeps nothing their role gave
+// them: at the next start, or within a tick of the change, the service takes
 // them out of the desk and side rooms of open conversations, the tenant's space and
 // their control room (where offers and the tenant's conversations are posted), once.
 // A conversation they served alone goes back to the queue. Their control room stays
 // recorded, so that a command sent before the kick lands is still answered (see
 // handleControl). Put back on the staff, they are invited in again.
 
-// removeFormerStaff takes everyone the tenant's staff records know but the config no
+// removeFormerStaff takes everyone the tenant's staff records know but the staff no
 // longer lists out of their rooms.
 func (b *Bridge) removeFormerStaff(ctx context.Context, t *Tenant) error {
 	records, err := b.DB.Staff.OfTenant(ctx, t.ID)
@@ -43,6 +45,9 @@ func (b *Bridge) removeFormerStaff(ctx context.Context, t *Tenant) error {
 func (b *Bridge) removeStaffMember(ctx context.Context, t *Tenant, record *database.StaffMember) error {
 	now, userID := b.now(), record.UserID
 	if won, err := b.DB.Staff.MarkRemoved(ctx, t.ID, userID, now); err != nil || !won {
+		return err
+	}
+	if err := b.logStatus(ctx, t, userID, reporting.StatusOffline, now); err != nil {
 		return err
 	}
 	zerolog.Ctx(ctx).Info().Str("tenant", t.ID).Stringer("staff", userID).Msg("Taking a former staff member out of their rooms")
@@ -80,7 +85,7 @@ func (b *Bridge) withdrawOffers(ctx context.Context, t *Tenant, userID id.UserID
 		if err != nil || conv == nil {
 			return err
 		}
-		if _, err = b.DB.Conversation.Unoffer(ctx, conv.ID, userID); err != nil {
+		if _, err = b.DB.Conversation.Decline(ctx, conv.ID, userID); err != nil {
 			return err
 		}
 		if err = b.DB.Participants.Add(ctx, conv.ID, userID, database.RoleDeclined, b.now()); err != nil {
@@ -97,13 +102,14 @@ func (b *Bridge) leaveConversation(ctx context.Context, t *Tenant, place *databa
 	if err != nil || conv == nil {
 		return err
 	}
+	c := t.convo(conv, nil)
 	userID, now := place.UserID, b.now()
 	reason := bot.StaffRemoved(t.Name)
 	if place.Role != database.RoleAgent {
 		key := outboxKey("kick-side", conv.ID, userID, now.UnixMilli())
 		return firstErr(
 			b.DB.Participants.Remove(ctx, conv.ID, userID, now),
-			b.DB.Outbox.Enqueue(ctx, key, conv.SideRoom, t.UserID, KickAction, memberAction{UserID: userID, Reason: reason}, now),
+			c.enqueue(ctx, key, conv.SideRoom, t.UserID, KickAction, memberAction{UserID: userID, Reason: reason}),
 		)
 	}
 	participants, err := b.DB.Participants.Current(ctx, conv.ID)
@@ -118,11 +124,11 @@ func (b *Bridge) leaveConversation(ctx context.Context, t *Tenant, place *databa
 	}
 	name := t.staffName(userID)
 	if otherAgents == 0 {
-		return b.transferToQueue(ctx, t, conv, []id.UserID{userID}, bot.StaffRemovedRequeued(name))
+		return c.requeue(ctx, []id.UserID{userID}, bot.StaffRemovedRequeued(name))
 	}
 	return firstErr(
-		b.sideNotice(ctx, t, conv, "staff-removed|"+userID.String(), bot.StaffRemovedFromConversation(name)),
-		b.removeStaff(ctx, t, conv, userID, reason),
+		c.sideNotice(ctx, "staff-removed|"+userID.String(), bot.StaffRemovedFromConversation(name)),
+		c.removeStaff(ctx, userID, reason),
 	)
 }
 

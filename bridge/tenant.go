@@ -39,6 +39,8 @@ type Tenant struct {
 	// queueTold is what waiting customers were told of their place (tellQueue).
 	queueMu   sync.Mutex
 	queueTold map[int64]queueNotice
+	// live holds the staff and workflow as the database has them (staffprofiles.go).
+	live tenantLive
 
 	b          *Bridge
 	syncCancel context.CancelFunc
@@ -50,8 +52,11 @@ func (b *Bridge) startTenants(ctx context.Context) error {
 		tc := &b.Config.Tenants[i]
 		t := &Tenant{Tenant: tc, UserID: b.Config.BusinessUserID(tc), b: b,
 			names: identity.NewPseudonyms([]byte(b.Config.Privacy.PseudonymKey), tc.ID), queueTold: map[int64]queueNotice{}}
-		var err error
-		if t.router, err = routing.NewRouter(tc.RoutingWorkflow(), tc.Staff); err != nil {
+		wf, err := b.loadLive(ctx, t)
+		if err != nil {
+			return fatal(ExitDatabase, "the tenant's staff could not be read", err)
+		}
+		if t.router, err = routing.NewRouter(wf, t.staff()); err != nil {
 			return fatal(ExitConfig, "check the tenant's workflow and staff", fmt.Errorf("tenant %s: %w", tc.ID, err))
 		}
 		t.Intent = b.AS.Intent(t.UserID)
@@ -113,6 +118,7 @@ func (b *Bridge) newClient(userID id.UserID) *mautrix.Client {
 		panic(err) // the address was validated at start-up
 	}
 	cli.StateStore = b.StateStore
+	b.timeRequests(cli.Client)
 	cli.Log = b.clientLog(userID)
 	cli.SpecVersions = b.AS.SpecVersions
 	cli.UserAgent = b.AS.UserAgent
@@ -219,12 +225,13 @@ func (t *Tenant) decrypt(ctx context.Context, evt *event.Event, attempts int) (*
 	return decrypted, nil
 }
 
-// staffEntry returns the configured staff member, or nil if they are not this
+// staffEntry returns the staff member, or nil if they are not this
 // tenant's staff.
 func (t *Tenant) staffEntry(userID id.UserID) *routing.Staff {
-	for i := range t.Staff {
-		if t.Staff[i].UserID == userID.String() {
-			return &t.Staff[i]
+	staff := t.staff()
+	for i := range staff {
+		if staff[i].UserID == userID.String() {
+			return &staff[i]
 		}
 	}
 	return nil
@@ -232,9 +239,10 @@ func (t *Tenant) staffEntry(userID id.UserID) *routing.Staff {
 
 // findStaff resolves "@carol:example.com" or "Carol" to a staff member of the tenant.
 func (t *Tenant) findStaff(ref string) *routing.Staff {
-	for i := range t.Staff {
-		if t.Staff[i].UserID == ref || strings.EqualFold(t.Staff[i].Name, ref) {
-			return &t.Staff[i]
+	staff := t.staff()
+	for i := range staff {
+		if staff[i].UserID == ref || strings.EqualFold(staff[i].Name, ref) {
+			return &staff[i]
 		}
 	}
 	return nil

@@ -14,7 +14,9 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/contactcenter/contactcenter/adminapi"
 	"github.com/contactcenter/contactcenter/contextapi"
+	"github.com/contactcenter/contactcenter/dashboard"
 	"github.com/contactcenter/contactcenter/database"
 )
 
@@ -25,6 +27,10 @@ const maxTransactionSize = 16 << 20
 func (b *Bridge) routes(contextAPI http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(contextapi.PathPrefix, contextAPI)
+	mux.Handle(adminapi.PathPrefix, b.adminHandler())
+	if b.dash != nil {
+		mux.Handle(dashboard.PathPrefix, b.whenTenantsReady(b.dash.server.ServeHTTP))
+	}
 	mux.HandleFunc("PUT /_matrix/app/v1/transactions/{txnID}", b.whenTenantsReady(b.putTransaction))
 	mux.HandleFunc("GET /_matrix/app/v1/users/{userID}", b.whenTenantsReady(b.AS.GetUser))
 	mux.HandleFunc("GET /_matrix/app/v1/rooms/{roomAlias}", b.AS.GetRoom)

@@ -5,8 +5,6 @@ import (
 
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
-
-	"github.com/contactcenter/contactcenter/database"
 )
 
 // What a withdrawal takes back from the staff rooms: a withdrawal stops every new
@@ -31,25 +29,26 @@ func (b *Bridge) queueRedaction(ctx context.Context, room id.RoomID, sender id.U
 
 // rememberSharedLocation records that a customer's event shared their location, so
 // that its copies can be taken back if they withdraw location.
-func (b *Bridge) rememberSharedLocation(ctx context.Context, conv *database.Conversation, evt *event.Event) error {
-	return b.DB.SharedLocations().Add(ctx, conv.ID, evt.RoomID, evt.ID)
+func (c *convo) rememberSharedLocation(ctx context.Context) error {
+	return c.b.DB.SharedLocations().Add(ctx, c.ID, c.evt().RoomID, c.evt().ID)
 }
 
 // takeBackLocations redacts the copies of every location the customer shared in the
 // conversation: the ghost's in the desk room and the mirror in the side room. The
 // event map finds them; a copy never sent is skipped when the redaction's turn comes.
-func (b *Bridge) takeBackLocations(ctx context.Context, t *Tenant, conv *database.Conversation) error {
-	shared, err := b.DB.SharedLocations().Of(ctx, conv.ID, conv.RoomID)
+func (c *convo) takeBackLocations(ctx context.Context) error {
+	b := c.b
+	shared, err := b.DB.SharedLocations().Of(ctx, c.ID, c.RoomID)
 	if err != nil {
 		return err
 	}
 	for _, evt := range shared {
 		err = firstErr(err,
-			b.queueRedaction(ctx, conv.DeskRoom, conv.Ghost, evt, conv.RoomID),
-			b.queueRedaction(ctx, conv.SideRoom, t.UserID, evt, conv.RoomID))
+			b.queueRedaction(ctx, c.DeskRoom, c.Ghost, evt, c.RoomID),
+			b.queueRedaction(ctx, c.SideRoom, c.t.UserID, evt, c.RoomID))
 	}
 	if err != nil {
 		return err
 	}
-	return b.DB.SharedLocations().Forget(ctx, conv.ID)
+	return b.DB.SharedLocations().Forget(ctx, c.ID)
 }

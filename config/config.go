@@ -24,6 +24,7 @@ import (
 	"github.com/contactcenter/contactcenter/contextapi"
 	"github.com/contactcenter/contactcenter/contextmap"
 	"github.com/contactcenter/contactcenter/internal/ratelimit"
+	"github.com/contactcenter/contactcenter/outbound"
 	"github.com/contactcenter/contactcenter/routing"
 )
 
@@ -39,8 +40,13 @@ type Config struct {
 	Retention  RetentionConfig  `yaml:"retention"`
 	Limits     LimitsConfig     `yaml:"limits"`
 	Federation FederationConfig `yaml:"federation"`
+	Dashboard  DashboardConfig  `yaml:"dashboard"`
+	Metrics    MetricsConfig    `yaml:"metrics"`
+	Voice      VoiceConfig      `yaml:"voice"`
 	Logging    LoggingConfig    `yaml:"logging"`
-	Tenants    []Tenant         `yaml:"tenants"`
+	// AdminAPI holds the provider-level admin API keys (see outbound.go).
+	AdminAPI AdminAPIConfig `yaml:"admin_api"`
+	Tenants  []Tenant       `yaml:"tenants"`
 
 	// Path is where the config was read from; relative paths inside it are resolved
 	// against its directory.
@@ -187,6 +193,23 @@ type Tenant struct {
 	ClosedMessage string        `yaml:"closed_message"`
 	// MaxWaitMessage is said once when a conversation waited the workflow's max_wait.
 	MaxWaitMessage string `yaml:"max_wait_message"`
+	// CallNoAgentMessage is said to a caller no agent can answer (see voice.go).
+	CallNoAgentMessage string `yaml:"call_no_agent_message"`
+	// HoldPrompt answers a caller at once and plays the hold prompt until an agent
+	// answers (voice.enabled); false: the caller's client rings until then.
+	HoldPrompt bool `yaml:"hold_prompt"`
+	// AdminAPIKeys are SHA-256 hashes ("sha256:<hex>") of the tenant's admin API keys.
+	AdminAPIKeys []string `yaml:"admin_api_keys"`
+	// Outbound is when customers may be contacted first (nil: outbound.DefaultConfig).
+	Outbound *outbound.Config `yaml:"outbound"`
+	// Triggers propose contacting customers to agents from consented context.
+	Triggers []outbound.RuleConfig `yaml:"triggers"`
+	// Reports are the tenant's report settings (see metrics.go).
+	Reports ReportsConfig `yaml:"reports"`
+	// Supervision: how supervisors take part in calls (see supervision.go).
+	Supervision SupervisionConfig `yaml:"supervision"`
+	// Recording of calls: off, notice or ask (see supervision.go).
+	Recording string `yaml:"recording"`
 }
 
 // RoutingWorkflow is the tenant's workflow, or the default one.
@@ -331,6 +354,12 @@ func (c *Config) Validate(requireSecrets bool) error {
 	default:
 		add("logging.format must be pretty or json, got %q", c.Logging.Format)
 	}
+	errs = append(errs, c.Dashboard.validate()...)
+	errs = append(errs, c.Metrics.validate()...)
+	errs = append(errs, c.Voice.validate()...)
+	errs = append(errs, c.validateRecording()...)
+	errs = append(errs, c.AdminAPI.validate()...)
+	errs = append(errs, c.validateAdminKeys()...)
 	errs = append(errs, c.validateTenants()...)
 	return errors.Join(errs...)
 }
@@ -441,6 +470,8 @@ func (c *Config) validateTenants() (errs []error) {
 		if err := t.Hours.Validate(); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", where, err))
 		}
+		errs = append(errs, t.validateOutbound(where)...)
+		errs = append(errs, t.validateReports(where)...)
 	}
 	return errs
 }

@@ -1,5 +1,5 @@
 // Package consent holds the rules of what a business may see of a customer: the
-// categories of context, the customer's policy for each, and (with the consent issue)
+// categories of context, the customer's policy for each, and the
 // records, receipts and the one gate every read of context goes through. It knows
 // nothing of Matrix.
 package consent

@@ -38,7 +38,7 @@ func openReplicas(tb testing.TB, dbType string, n int) []*database.Database {
 func TestSkipLockedAndAgentLocks(t *testing.T) {
 	dbs := openReplicas(t, "postgres", 2)
 	a, b := dbs[0], dbs[1]
-	qa, qb := database.NewClaimQuery(a.Database), database.NewClaimQuery(b.Database)
+	qa, qb := a.Conversation, b.Conversation
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	c := startConversations(t, a, "acme", "locks", 4)
@@ -48,7 +48,7 @@ func TestSkipLockedAndAgentLocks(t *testing.T) {
 	inTxn, release, done := make(chan error), make(chan struct{}), make(chan error)
 	go func() {
 		done <- a.DoTxn(ctx, nil, func(ctx context.Context) error {
-			waiting, err := qa.Waiting(ctx, "acme", 1)
+			waiting, err := qa.Claimable(ctx, "acme", 1)
 			if err != nil || len(waiting) != 1 || waiting[0].ID != c[0] {
 				return fmt.Errorf("replica A's queue head = %v, %v", waiting, err)
 			}
@@ -68,7 +68,7 @@ func TestSkipLockedAndAgentLocks(t *testing.T) {
 	}
 	quick, cancelQuick := context.WithTimeout(ctx, 2*time.Second)
 	defer cancelQuick()
-	if waiting, err := qb.Waiting(quick, "acme", 1); err != nil || len(waiting) != 1 || waiting[0].ID != c[1] {
+	if waiting, err := qb.Claimable(quick, "acme", 1); err != nil || len(waiting) != 1 || waiting[0].ID != c[1] {
 		t.Fatalf("replica B's queue head = %v, %v; want the next conversation", waiting, err)
 	}
 	if won, err := qb.Offer(quick, "acme", c[0], "@erin:x", 5, claimEpoch); won || err != nil {
@@ -141,7 +141,7 @@ func (r *replicaRun) run(ctx context.Context) error {
 	defer r.stop()
 	var workers, leaving sync.WaitGroup
 	for i, db := range r.dbs {
-		q := database.NewClaimQuery(db.Database)
+		q := db.Conversation
 		for w := range r.workers {
 			workers.Go(func() {
 				r.work(ctx, db, q, r.contend && w%2 == 1, rand.New(rand.NewPCG(uint64(i), uint64(w))), &leaving)
@@ -170,7 +170,7 @@ func (r *replicaRun) done() bool {
 // work takes the queue's head and tries agents in turn. Half the
 // workers hold the head locked in a transaction while trying; the others read the
 // queue outside any transaction and claim each conversation on its own.
-func (r *replicaRun) work(ctx context.Context, db *database.Database, q *database.ClaimQuery, standalone bool, rng *rand.Rand, leaving *sync.WaitGroup) {
+func (r *replicaRun) work(ctx context.Context, db *database.Database, q *database.ConversationQuery, standalone bool, rng *rand.Rand, leaving *sync.WaitGroup) {
 	for !r.done() && ctx.Err() == nil {
 		var convID int64
 		var agent id.UserID
@@ -202,12 +202,12 @@ func (r *replicaRun) work(ctx context.Context, db *database.Database, q *databas
 		var err error
 		if standalone {
 			var waiting []*database.Conversation
-			if waiting, err = q.Waiting(ctx, r.tenant, 3); err == nil && len(waiting) > 0 {
+			if waiting, err = q.Claimable(ctx, r.tenant, 3); err == nil && len(waiting) > 0 {
 				err = tryAgents(ctx, waiting[rng.IntN(len(waiting))].ID)
 			}
 		} else {
 			err = db.DoTxn(ctx, nil, func(ctx context.Context) error {
-				waiting, err := q.Waiting(ctx, r.tenant, 1)
+				waiting, err := q.Claimable(ctx, r.tenant, 1)
 				if err != nil || len(waiting) == 0 {
 					return err
 				}

@@ -3,31 +3,34 @@ package database
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"time"
 
 	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix/id"
 )
 
+// The reads of conversations; their status changes are in conversationstate.go.
 const (
+	// The customer comes from the customer room (a conversation row does not repeat
+	// it); a subquery rather than a join, so that row locks taken with these columns
+	// lock the conversation alone.
 	conversationColumns = `id, tenant_id, room_id, status, opened_at, closed_at,
-		offered_to, offered_at, agent_user_id, assigned_at, ghost_user_id, desk_room_id, side_room_id, priority, task`
-	insertConversationQuery = `
-		INSERT INTO conversation (tenant_id, room_id, status, opened_at, ghost_user_id, desk_room_id, side_room_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`
-	openConversationQuery    = `SELECT ` + conversationColumns + ` FROM conversation WHERE room_id = $1 AND status <> 'closed'`
-	getConversationQuery     = `SELECT ` + conversationColumns + ` FROM conversation WHERE id = $1`
-	byStaffRoomQuery         = `SELECT ` + conversationColumns + ` FROM conversation WHERE desk_room_id = $1 OR side_room_id = $1`
-	waitingQuery             = `SELECT ` + conversationColumns + ` FROM conversation WHERE tenant_id = $1 AND status = 'new' ORDER BY priority DESC, opened_at, id`
-	openOfTenantQuery        = `SELECT ` + conversationColumns + ` FROM conversation WHERE tenant_id = $1 AND status <> 'closed' ORDER BY opened_at, id`
-	offeredToQuery           = `SELECT ` + conversationColumns + ` FROM conversation WHERE tenant_id = $1 AND offered_to = $2 AND status = 'offered' ORDER BY offered_at LIMIT 1`
-	unofferQuery             = `UPDATE conversation SET status = 'new', offered_to = NULL, offered_at = NULL WHERE id = $1 AND status = 'offered' AND offered_to = $2`
-	assignConversationQuery  = `UPDATE conversation SET status = 'assigned', agent_user_id = $2, assigned_at = $3, offered_to = NULL WHERE id = $1 AND status <> 'closed'`
-	requeueConversationQuery = `UPDATE conversation SET status = 'new', agent_user_id = NULL, offered_to = NULL, offered_at = NULL WHERE id = $1 AND status <> 'closed'`
-	closeConversationQuery   = `UPDATE conversation SET status = 'closed', closed_at = $2, offered_to = NULL WHERE id = $1 AND status <> 'closed'`
-	countConversationQuery   = `SELECT COUNT(*) FROM conversation WHERE room_id = $1`
-	openOffersQuery          = `SELECT offered_to, id FROM conversation WHERE tenant_id = $1 AND status = 'offered'`
-	setTaskQuery             = `UPDATE conversation SET task = $2, priority = $3 WHERE id = $1`
+		offered_to, offered_at, agent_user_id, assigned_at, ghost_user_id, desk_room_id, side_room_id, priority, task,
+		(SELECT r.customer_mxid FROM customer_room r WHERE r.room_id = conversation.room_id)`
+	selectConversations   = `SELECT ` + conversationColumns + ` FROM conversation`
+	openConversationQuery = selectConversations + ` WHERE room_id = $1 AND status <> 'closed'`
+	getConversationQuery  = selectConversations + ` WHERE id = $1`
+	byStaffRoomQuery      = selectConversations + ` WHERE desk_room_id = $1 OR side_room_id = $1`
+	// The queue's order: priority (higher first), then age.
+	waitingQuery      = selectConversations + ` WHERE tenant_id = $1 AND status = 'new' ORDER BY priority DESC, opened_at, id`
+	claimableQuery    = waitingQuery + ` LIMIT $2`
+	openOfTenantQuery = selectConversations + ` WHERE tenant_id = $1 AND status <> 'closed' ORDER BY opened_at, id`
+	offeredToQuery    = selectConversations + ` WHERE tenant_id = $1 AND offered_to = $2 AND status = 'offered' ORDER BY offered_at LIMIT 1`
+	expiredQuery      = selectConversations + ` WHERE status = 'offered' AND offered_at < $1 ORDER BY offered_at, id`
+	openOffersQuery   = `SELECT offered_to, id FROM conversation WHERE tenant_id = $1 AND status = 'offered'`
+	countInRoomQuery  = `SELECT COUNT(*) FROM conversation WHERE room_id = $1`
+	setTaskQuery      = `UPDATE conversation SET task = $2, priority = $3 WHERE id = $1`
 )
 
 // ConversationStatus is where a conversation stands.
@@ -63,14 +66,16 @@ type Conversation struct {
 	Priority int
 	// Task is the routing attributes as JSON (what consent allows routing to use).
 	Task string
+	// Customer is the customer of the conversation's room (read from customer_room).
+	Customer id.UserID
 }
 
 func (c *Conversation) Scan(row dbutil.Scannable) (*Conversation, error) {
 	var opened int64
 	var closed, offeredAt, assignedAt sql.NullInt64
-	var offeredTo, agent, ghost, desk, side sql.NullString
+	var offeredTo, agent, ghost, desk, side, customer sql.NullString
 	err := row.Scan(&c.ID, &c.TenantID, &c.RoomID, &c.Status, &opened, &closed,
-		&offeredTo, &offeredAt, &agent, &assignedAt, &ghost, &desk, &side, &c.Priority, &c.Task)
+		&offeredTo, &offeredAt, &agent, &assignedAt, &ghost, &desk, &side, &c.Priority, &c.Task, &customer)
 	if err != nil {
 		return nil, err
 	}
@@ -80,6 +85,7 @@ func (c *Conversation) Scan(row dbutil.Scannable) (*Conversation, error) {
 	c.AssignedAt = optionalTime(assignedAt)
 	c.OfferedTo, c.Agent, c.Ghost = id.UserID(offeredTo.String), id.UserID(agent.String), id.UserID(ghost.String)
 	c.DeskRoom, c.SideRoom = id.RoomID(desk.String), id.RoomID(side.String)
+	c.Customer = id.UserID(customer.String)
 	return c, nil
 }
 
@@ -90,12 +96,26 @@ func optionalTime(v sql.NullInt64) time.Time {
 	return time.UnixMilli(v.Int64)
 }
 
+// ConversationQuery reads conversations and changes their status (see
+// conversationstate.go). Each status change is one transaction, or part of the
+// caller's when ctx carries one.
 type ConversationQuery struct {
 	*dbutil.QueryHelper[*Conversation]
+	// Row locks of the claims, empty on SQLite.
+	skipLocked, noWait string
+	// log gets the entries of the state changes (nil: none are logged).
+	log *ContactLogQuery
 }
 
 func newConversationQuery(db *dbutil.Database) *ConversationQuery {
-	return &ConversationQuery{dbutil.MakeQueryHelper(db, func(*dbutil.QueryHelper[*Conversation]) *Conversation { return &Conversation{} })}
+	q := &ConversationQuery{QueryHelper: dbutil.MakeQueryHelper(db, func(*dbutil.QueryHelper[*Conversation]) *Conversation { return &Conversation{} })}
+	if db.Dialect == dbutil.Postgres {
+		// NOWAIT: an agent another claim holds is lost at once (see lockTaken), never
+		// waited for, so two transactions claiming agents in different orders cannot
+		// deadlock.
+		q.skipLocked, q.noWait = " FOR UPDATE SKIP LOCKED", " FOR UPDATE NOWAIT"
+	}
+	return q
 }
 
 // Open returns the room's open conversation, or nil.
@@ -113,27 +133,22 @@ func (q *ConversationQuery) ByStaffRoom(ctx context.Context, roomID id.RoomID) (
 	return noRow(q.QueryOne(ctx, byStaffRoomQuery, roomID))
 }
 
-// NewConversation is what a conversation starts with.
-type NewConversation struct {
-	TenantID string
-	RoomID   id.RoomID
-	Ghost    id.UserID
-	DeskRoom id.RoomID
-	SideRoom id.RoomID
-}
-
-// Start opens a new conversation in a customer room, waiting for an agent.
-func (q *ConversationQuery) Start(ctx context.Context, n NewConversation, now time.Time) (*Conversation, error) {
-	c := &Conversation{TenantID: n.TenantID, RoomID: n.RoomID, Status: StatusNew, OpenedAt: now,
-		Ghost: n.Ghost, DeskRoom: n.DeskRoom, SideRoom: n.SideRoom}
-	err := q.GetDB().QueryRow(ctx, insertConversationQuery, n.TenantID, n.RoomID, c.Status, now.UnixMilli(),
-		nullString(n.Ghost), nullString(n.DeskRoom), nullString(n.SideRoom)).Scan(&c.ID)
-	return c, err
-}
-
-// Waiting lists the tenant's conversations waiting for an agent, oldest first.
+// Waiting lists the tenant's conversations waiting for an agent, in queue order:
+// priority (higher first), then age. A plain read, which sees the conversations
+// other transactions are claiming too.
 func (q *ConversationQuery) Waiting(ctx context.Context, tenantID string) ([]*Conversation, error) {
 	return q.QueryMany(ctx, waitingQuery, tenantID)
+}
+
+// Claimable lists up to limit of the tenant's waiting conversations in queue order.
+// On PostgreSQL it skips conversations another transaction is claiming and locks the
+// ones it returns until the caller's transaction ends, so replicas walking the queue
+// at once take different ones. Outside a transaction the locks end with the query.
+func (q *ConversationQuery) Claimable(ctx context.Context, tenantID string, limit int) ([]*Conversation, error) {
+	if limit < 1 {
+		return nil, fmt.Errorf("waiting conversations of %q: limit %d must be positive", tenantID, limit)
+	}
+	return q.QueryMany(ctx, claimableQuery+q.skipLocked, tenantID, limit)
 }
 
 // OpenOfTenant lists the tenant's open conversations, oldest first.
@@ -144,6 +159,12 @@ func (q *ConversationQuery) OpenOfTenant(ctx context.Context, tenantID string) (
 // OfferedTo returns the oldest conversation waiting for the agent's answer, or nil.
 func (q *ConversationQuery) OfferedTo(ctx context.Context, tenantID string, agent id.UserID) (*Conversation, error) {
 	return noRow(q.QueryOne(ctx, offeredToQuery, tenantID, agent))
+}
+
+// Expired lists the offers, of every tenant, made before offeredBefore and still
+// unanswered, oldest first.
+func (q *ConversationQuery) Expired(ctx context.Context, offeredBefore time.Time) ([]*Conversation, error) {
+	return q.QueryMany(ctx, expiredQuery, offeredBefore.UnixMilli())
 }
 
 // OpenOffers maps each agent of a tenant holding an unanswered offer to its
@@ -166,57 +187,15 @@ func (q *ConversationQuery) OpenOffers(ctx context.Context, tenantID string) (ma
 	return offers, rows.Err()
 }
 
-// Unoffer puts a conversation offered to agent back to waiting (they declined); false
-// if it is not offered to them any more (it lapsed and went to someone else).
-func (q *ConversationQuery) Unoffer(ctx context.Context, convID int64, agent id.UserID) (bool, error) {
-	return q.update(ctx, unofferQuery, convID, agent)
-}
-
-// Assign records the agent who serves the conversation.
-func (q *ConversationQuery) Assign(ctx context.Context, convID int64, agent id.UserID, now time.Time) (bool, error) {
-	return q.update(ctx, assignConversationQuery, convID, agent, now.UnixMilli())
-}
-
-// Requeue puts an open conversation back to waiting for an agent.
-func (q *ConversationQuery) Requeue(ctx context.Context, convID int64) (bool, error) {
-	return q.update(ctx, requeueConversationQuery, convID)
-}
-
-// Close ends a conversation; closing a closed one does nothing and reports false.
-func (q *ConversationQuery) Close(ctx context.Context, convID int64, now time.Time) (bool, error) {
-	return q.update(ctx, closeConversationQuery, convID, now.UnixMilli())
-}
-
-func (q *ConversationQuery) update(ctx context.Context, query string, args ...any) (bool, error) {
-	res, err := q.GetDB().Exec(ctx, query, args...)
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
-	return n > 0, err
-}
-
 // CountInRoom counts every conversation a customer room has had.
 func (q *ConversationQuery) CountInRoom(ctx context.Context, roomID id.RoomID) (n int, err error) {
-	err = q.GetDB().QueryRow(ctx, countConversationQuery, roomID).Scan(&n)
+	err = q.GetDB().QueryRow(ctx, countInRoomQuery, roomID).Scan(&n)
 	return
 }
 
-// collectCounts counts rows of one user ID column per user.
-func collectCounts(rows dbutil.Rows, err error) (map[id.UserID]int, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	counts := map[id.UserID]int{}
-	for rows.Next() {
-		var userID id.UserID
-		if err = rows.Scan(&userID); err != nil {
-			return nil, err
-		}
-		counts[userID]++
-	}
-	return counts, rows.Err()
+// SetTask records the conversation's routing attributes and priority.
+func (q *ConversationQuery) SetTask(ctx context.Context, convID int64, task string, priority int) error {
+	return q.Exec(ctx, setTaskQuery, convID, task, priority)
 }
 
 // nullString stores an empty ID as NULL, which unique indexes do not compare.
@@ -227,7 +206,13 @@ func nullString[T ~string](v T) any {
 	return string(v)
 }
 
-// SetTask records the conversation's routing attributes and priority.
-func (q *ConversationQuery) SetTask(ctx context.Context, convID int64, task string, priority int) error {
-	return q.Exec(ctx, setTaskQuery, convID, task, priority)
+// changed runs a write and tells whether it changed a row: the conditional writes
+// of the status changes and of staff records are how a lost race shows.
+func changed(ctx context.Context, db *dbutil.Database, query string, args ...any) (bool, error) {
+	res, err := db.Exec(ctx, query, args...)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
 }

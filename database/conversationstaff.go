@@ -10,8 +10,8 @@ import (
 )
 
 const (
-	conversationStaffColumns  = `conversation_id, user_id, role, added_at, removed_at`
-	addConversationStaffQuery = `
+	conversationStaffColumns = `conversation_id, user_id, role, added_at, removed_at`
+	addParticipantQuery      = `
 		INSERT INTO conversation_staff (conversation_id, user_id, role, added_at) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (conversation_id, user_id) DO UPDATE SET role = excluded.role, added_at = excluded.added_at, removed_at = NULL`
 	removeConversationStaffQuery = `UPDATE conversation_staff SET removed_at = $3 WHERE conversation_id = $1 AND user_id = $2 AND removed_at IS NULL`
@@ -71,7 +71,7 @@ func newConversationStaffQuery(db *dbutil.Database) *ConversationStaffQuery {
 
 // Add puts a staff member into a conversation (again) in a role.
 func (q *ConversationStaffQuery) Add(ctx context.Context, convID int64, userID id.UserID, role StaffRole, now time.Time) error {
-	return q.Exec(ctx, addConversationStaffQuery, convID, userID, role, now.UnixMilli())
+	return q.Exec(ctx, addParticipantQuery, convID, userID, role, now.UnixMilli())
 }
 
 // Remove takes a staff member out of a conversation.
@@ -114,4 +114,21 @@ func (q *ConversationStaffQuery) Declined(ctx context.Context, tenantID string) 
 		declined[convID] = append(declined[convID], agent)
 	}
 	return declined, rows.Err()
+}
+
+// collectCounts counts rows of one user ID column per user.
+func collectCounts(rows dbutil.Rows, err error) (map[id.UserID]int, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	counts := map[id.UserID]int{}
+	for rows.Next() {
+		var userID id.UserID
+		if err = rows.Scan(&userID); err != nil {
+			return nil, err
+		}
+		counts[userID]++
+	}
+	return counts, rows.Err()
 }

@@ -52,19 +52,19 @@ func (r *CustomerRoom) Serves(tenantID string, customer id.UserID) bool {
 }
 
 type CustomerRoomQuery struct {
-	db *dbutil.Database
+	*dbutil.QueryHelper[*CustomerRoom]
+}
+
+func newCustomerRoomQuery(db *dbutil.Database) *CustomerRoomQuery {
+	return &CustomerRoomQuery{dbutil.MakeQueryHelper(db, func(*dbutil.QueryHelper[*CustomerRoom]) *CustomerRoom { return &CustomerRoom{} })}
 }
 
 // Put records a customer room, or reopens one the same customer had left with the
 // same tenant; a room recorded for anyone else gives ErrRoomTaken and stays as it was.
 func (q *CustomerRoomQuery) Put(ctx context.Context, r *CustomerRoom) error {
-	res, err := q.db.Exec(ctx, upsertCustomerRoomQuery, r.RoomID, r.TenantID, r.Customer, r.JoinedAt.UnixMilli())
-	if err != nil {
+	if put, err := changed(ctx, q.GetDB(), upsertCustomerRoomQuery, r.RoomID, r.TenantID, r.Customer, r.JoinedAt.UnixMilli()); err != nil {
 		return err
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return err
-	} else if n == 0 {
+	} else if !put {
 		return ErrRoomTaken
 	}
 	return nil
@@ -72,16 +72,11 @@ func (q *CustomerRoomQuery) Put(ctx context.Context, r *CustomerRoom) error {
 
 // Get returns the customer room, or nil if the room is not one.
 func (q *CustomerRoomQuery) Get(ctx context.Context, roomID id.RoomID) (*CustomerRoom, error) {
-	r, err := (&CustomerRoom{}).Scan(q.db.QueryRow(ctx, getCustomerRoomQuery, roomID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	return r, err
+	return noRow(q.QueryOne(ctx, getCustomerRoomQuery, roomID))
 }
 
 // MarkLeft records that the service's time in the room ended (the customer left, or
 // it refused the room); the first time counts.
 func (q *CustomerRoomQuery) MarkLeft(ctx context.Context, roomID id.RoomID, at time.Time) error {
-	_, err := q.db.Exec(ctx, markCustomerLeftQuery, roomID, at.UnixMilli())
-	return err
+	return q.Exec(ctx, markCustomerLeftQuery, roomID, at.UnixMilli())
 }

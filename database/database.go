@@ -38,12 +38,22 @@ type Database struct {
 	// CrossSigning holds the business identities' cross-signing identities.
 	CrossSigning *CrossSigningQuery
 	Prompts      *ConsentPromptQuery
-	// Claims offer and assign conversations atomically (several replicas may route).
-	Claims *ClaimQuery
 	// Leases keep replicas from draining one room's queue at once.
 	Leases *RoomLeaseQuery
 	// Creations are rooms begun on the homeserver and not recorded yet.
 	Creations *RoomCreationQuery
+	// Outbound contact: requests, their decisions, triggers' proposals.
+	Outbound          *OutboundQuery
+	OutboundDecisions *OutboundDecisionQuery
+	Proposals         *OutboundProposalQuery
+	// StaffProfiles are who the staff are (the config seeds them; the admin API
+	// changes them); Workflows the workflows set through the admin API.
+	StaffProfiles *StaffProfileQuery
+	Workflows     *TenantWorkflowQuery
+	AdminKeys     *AdminKeyQuery
+	Reveals       *RevealAuditQuery
+	// ContactLog is every step of every conversation, which reports are computed from.
+	ContactLog *ContactLogQuery
 }
 
 // Config selects and tunes the database.
@@ -103,7 +113,11 @@ func Open(cfg Config, log zerolog.Logger) (*Database, error) {
 	default:
 		return nil, fmt.Errorf("unknown database type %q", cfg.Type)
 	}
-	raw, err := dbutil.NewWithDialect(uri, driver)
+	pool, err := openPool(driver, uri)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := dbutil.NewWithDB(pool, driver)
 	if err != nil {
 		return nil, err
 	}
@@ -124,11 +138,11 @@ func Open(cfg Config, log zerolog.Logger) (*Database, error) {
 
 // New wraps an open dbutil database.
 func New(raw *dbutil.Database) *Database {
-	return &Database{
+	db := &Database{
 		Database:     raw,
 		Inbox:        &InboxQuery{newQueue(raw, "inbox", "seq", "handled_at")},
 		Outbox:       &OutboxQuery{newQueue(raw, "outbox", "id", "sent_at")},
-		CustomerRoom: &CustomerRoomQuery{raw},
+		CustomerRoom: newCustomerRoomQuery(raw),
 		Conversation: newConversationQuery(raw),
 		Staff:        newStaffQuery(raw),
 		Participants: newConversationStaffQuery(raw),
@@ -137,10 +151,21 @@ func New(raw *dbutil.Database) *Database {
 		Devices:      &BusinessDeviceQuery{raw},
 		CrossSigning: newCrossSigningQuery(raw),
 		Prompts:      newConsentPromptQuery(raw),
-		Claims:       newClaimQuery(raw),
 		Leases:       &RoomLeaseQuery{raw},
-		Creations:    &RoomCreationQuery{raw},
+		Creations:    newRoomCreationQuery(raw),
+
+		Outbound:          newOutboundQuery(raw),
+		OutboundDecisions: newOutboundDecisionQuery(raw),
+		Proposals:         newOutboundProposalQuery(raw),
+		StaffProfiles:     newStaffProfileQuery(raw),
+		Workflows:         newTenantWorkflowQuery(raw),
+		AdminKeys:         newAdminKeyQuery(raw),
+		Reveals:           newRevealAuditQuery(raw),
+		ContactLog:        newContactLogQuery(raw),
 	}
+	// The conversation's state changes append their contact log entries.
+	db.Conversation.log = db.ContactLog
+	return db
 }
 
 // Upgrade brings the service's own tables to the latest version.

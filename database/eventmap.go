@@ -36,6 +36,33 @@ func (q *EventMapQuery) Add(ctx context.Context, originRoom id.RoomID, originEve
 	return err
 }
 
+// Copy is one relayed copy for AddCopies: the outbox row that sends an origin event
+// into a room.
+type Copy struct {
+	Room      id.RoomID
+	OutboxKey string
+}
+
+// AddCopies records, in one statement, the copies of one origin event queued for a
+// conversation.
+func (q *EventMapQuery) AddCopies(ctx context.Context, originRoom id.RoomID, originEvent id.EventID, author id.UserID, conversation int64, copies []Copy) error {
+	if len(copies) == 0 {
+		return nil
+	}
+	args := make([]any, 0, len(copies)*6)
+	for _, c := range copies {
+		args = append(args, originRoom, originEvent, c.Room, c.OutboxKey, author, conversation)
+	}
+	_, err := q.db.Exec(ctx, insertEventMapRows.query(len(copies)), args...)
+	return err
+}
+
+var insertEventMapRows = multiRowInsert{
+	head:    "INSERT INTO event_map (origin_room, origin_event, copy_room, outbox_key, author, conversation_id) VALUES ",
+	columns: 6,
+	tail:    " ON CONFLICT DO NOTHING",
+}
+
 // AddOwn records an event the service queues itself under a name (which is also its
 // outbox key), so that later events can refer to it by that name. conversation is
 // the conversation it belongs to (0: the one of the room, if it is a staff room).

@@ -18,7 +18,7 @@ const (
 		ON CONFLICT (event_key) DO NOTHING`
 	headInboxQuery = `
 		SELECT seq, event_key, room_id, source, body, received_at, attempts, next_attempt
-		FROM inbox WHERE room_id = $1 AND handled_at IS NULL ORDER BY seq LIMIT 1`
+		FROM inbox WHERE room_id = $1 AND handled_at IS NULL ORDER BY seq LIMIT $2`
 )
 
 // InboxSource says how an event reached the service.
@@ -72,7 +72,11 @@ const insertChunk = 200
 
 // InsertMany stores events in as few round trips as possible, skipping those whose
 // key is already there, and returns how many were new.
+//
+// The insert goes before other writers waiting for SQLite's write lock: the
+// homeserver waits for it before it sends anything else.
 func (q *InboxQuery) InsertMany(ctx context.Context, source InboxSource, events []NewInboxEvent, now time.Time) (int, error) {
+	ctx = urgentWrite(ctx)
 	stored := 0
 	for start := 0; start < len(events); start += insertChunk {
 		chunk := events[start:min(start+insertChunk, len(events))]
@@ -103,6 +107,7 @@ func (q *InboxQuery) InsertMany(ctx context.Context, source InboxSource, events 
 
 // Insert stores a received event unless one with the same key is already there.
 func (q *InboxQuery) Insert(ctx context.Context, key string, roomID id.RoomID, source InboxSource, body []byte, now time.Time) (bool, error) {
+	ctx = urgentWrite(ctx)
 	res, err := q.db.Exec(ctx, insertInboxQuery, key, roomID, source, string(body), now.UnixMilli())
 	if err != nil {
 		return false, err
@@ -113,9 +118,17 @@ func (q *InboxQuery) Insert(ctx context.Context, key string, roomID id.RoomID, s
 
 // Head returns the room's first pending event, or nil.
 func (q *InboxQuery) Head(ctx context.Context, roomID id.RoomID) (*InboxEntry, error) {
-	entry, err := (&InboxEntry{}).Scan(q.db.QueryRow(ctx, headInboxQuery, roomID))
+	entry, err := (&InboxEntry{}).Scan(q.db.QueryRow(ctx, headInboxQuery, roomID, 1))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	return entry, err
+}
+
+// Heads returns up to limit of the room's first pending events, in order.
+func (q *InboxQuery) Heads(ctx context.Context, roomID id.RoomID, limit int) ([]*InboxEntry, error) {
+	rows, err := q.db.Query(ctx, headInboxQuery, roomID, limit)
+	return dbutil.NewRowIterWithError(rows, func(row dbutil.Scannable) (*InboxEntry, error) {
+		return (&InboxEntry{}).Scan(row)
+	}, err).AsList()
 }

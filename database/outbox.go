@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"slices"
+	"sync"
 	"time"
 
 	"go.mau.fi/util/dbutil"
@@ -18,9 +20,9 @@ const (
 		ON CONFLICT (dedupe_key) DO NOTHING`
 	headOutboxQuery = `
 		SELECT id, dedupe_key, room_id, sender, event_type, content, created_at, attempts, next_attempt, refs_from
-		FROM outbox WHERE room_id = $1 AND sent_at IS NULL ORDER BY id LIMIT 1`
-	setOutboxEventIDQuery = `UPDATE outbox SET event_id = $2 WHERE id = $1`
-	sentByKeyQuery        = `SELECT event_id FROM outbox WHERE dedupe_key = $1`
+		FROM outbox WHERE room_id = $1 AND sent_at IS NULL ORDER BY id LIMIT $2`
+	markSentQuery  = `UPDATE outbox SET event_id = $2, sent_at = $3, last_error = NULL WHERE id = $1`
+	sentByKeyQuery = `SELECT event_id FROM outbox WHERE dedupe_key = $1`
 )
 
 // OutboxEntry is one event the service has decided to send.
@@ -73,26 +75,74 @@ func (q *OutboxQuery) EnqueueRelay(ctx context.Context, dedupeKey string, roomID
 		return err
 	}
 	_, err = q.db.Exec(ctx, insertOutboxQuery, dedupeKey, roomID, sender, evtType.Type, string(data), now.UnixMilli(), nullString(refsFrom))
+	if err == nil {
+		enqueuedIn(ctx).add(roomID)
+	}
 	return err
+}
+
+// OutboxRow is one event for EnqueueMany.
+type OutboxRow struct {
+	DedupeKey string
+	RoomID    id.RoomID
+	Sender    id.UserID
+	EventType event.Type
+	Content   any
+	// RefsFrom is the room whose event IDs Content refers to ("": none).
+	RefsFrom id.RoomID
+}
+
+// EnqueueMany records several events in one statement (the copies of one relayed
+// event): one round trip, and one statement to parse, instead of one per row. Rows
+// are numbered in the order given, which is the order they are sent in per room.
+func (q *OutboxQuery) EnqueueMany(ctx context.Context, rows []OutboxRow, now time.Time) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	args := make([]any, 0, len(rows)*7)
+	for _, r := range rows {
+		data, err := json.Marshal(r.Content)
+		if err != nil {
+			return err
+		}
+		args = append(args, r.DedupeKey, r.RoomID, r.Sender, r.EventType.Type, string(data), now.UnixMilli(), nullString(r.RefsFrom))
+	}
+	_, err := q.db.Exec(ctx, insertOutboxRows.query(len(rows)), args...)
+	if err == nil {
+		for _, r := range rows {
+			enqueuedIn(ctx).add(r.RoomID)
+		}
+	}
+	return err
+}
+
+var insertOutboxRows = multiRowInsert{
+	head:    "INSERT INTO outbox (dedupe_key, room_id, sender, event_type, content, created_at, refs_from) VALUES ",
+	columns: 7,
+	tail:    " ON CONFLICT (dedupe_key) DO NOTHING",
 }
 
 // Head returns the room's first unsent event, or nil.
 func (q *OutboxQuery) Head(ctx context.Context, roomID id.RoomID) (*OutboxEntry, error) {
-	entry, err := (&OutboxEntry{}).Scan(q.db.QueryRow(ctx, headOutboxQuery, roomID))
+	entry, err := (&OutboxEntry{}).Scan(q.db.QueryRow(ctx, headOutboxQuery, roomID, 1))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	return entry, err
 }
 
+// Heads returns up to limit of the room's first unsent events, in order.
+func (q *OutboxQuery) Heads(ctx context.Context, roomID id.RoomID, limit int) ([]*OutboxEntry, error) {
+	rows, err := q.db.Query(ctx, headOutboxQuery, roomID, limit)
+	return dbutil.NewRowIterWithError(rows, func(row dbutil.Scannable) (*OutboxEntry, error) {
+		return (&OutboxEntry{}).Scan(row)
+	}, err).AsList()
+}
+
 // MarkSent records the event ID the homeserver gave the sent event.
 func (q *OutboxQuery) MarkSent(ctx context.Context, entryID int64, eventID id.EventID, now time.Time) error {
-	return q.db.DoTxn(ctx, nil, func(ctx context.Context) error {
-		if _, err := q.db.Exec(ctx, setOutboxEventIDQuery, entryID, eventID); err != nil {
-			return err
-		}
-		return q.MarkDone(ctx, entryID, now)
-	})
+	_, err := q.db.Exec(ctx, markSentQuery, entryID, eventID, now.UnixMilli())
+	return err
 }
 
 // SentEventID returns the event ID of a sent outbox entry ("" if not sent yet).
@@ -103,4 +153,48 @@ func (q *OutboxQuery) SentEventID(ctx context.Context, dedupeKey string) (id.Eve
 		return "", nil
 	}
 	return id.EventID(evtID.String), err
+}
+
+// Enqueued is the rooms that got outbox rows under a context (see CollectEnqueued).
+type Enqueued struct {
+	mu    sync.Mutex
+	rooms []id.RoomID
+}
+
+type enqueuedKey struct{}
+
+// CollectEnqueued returns a context under which every outbox row queued is noted, so
+// that once the writes have committed the rooms concerned can be sent at once
+// instead of found by a poll. A nested call collects into the outer one's list too.
+func CollectEnqueued(ctx context.Context) (context.Context, *Enqueued) {
+	e := &Enqueued{}
+	return context.WithValue(ctx, enqueuedKey{}, &enqueuedChain{e, enqueuedIn(ctx)}), e
+}
+
+// enqueuedChain links a collection to the one around it.
+type enqueuedChain struct {
+	e     *Enqueued
+	outer *enqueuedChain
+}
+
+func enqueuedIn(ctx context.Context) *enqueuedChain {
+	c, _ := ctx.Value(enqueuedKey{}).(*enqueuedChain)
+	return c
+}
+
+func (c *enqueuedChain) add(roomID id.RoomID) {
+	for ; c != nil; c = c.outer {
+		c.e.mu.Lock()
+		if !slices.Contains(c.e.rooms, roomID) {
+			c.e.rooms = append(c.e.rooms, roomID)
+		}
+		c.e.mu.Unlock()
+	}
+}
+
+// Rooms are the rooms noted so far.
+func (e *Enqueued) Rooms() []id.RoomID {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.rooms)
 }

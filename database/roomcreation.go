@@ -42,46 +42,42 @@ type RoomCreation struct {
 
 // RoomCreationQuery keeps the room creations under way (see 12-room-creation.sql).
 type RoomCreationQuery struct {
-	db *dbutil.Database
+	*dbutil.QueryHelper[*RoomCreation]
+}
+
+func newRoomCreationQuery(db *dbutil.Database) *RoomCreationQuery {
+	return &RoomCreationQuery{dbutil.MakeQueryHelper(db, func(*dbutil.QueryHelper[*RoomCreation]) *RoomCreation { return &RoomCreation{} })}
+}
+
+func (c *RoomCreation) Scan(row dbutil.Scannable) (*RoomCreation, error) {
+	var started int64
+	if err := row.Scan(&c.Token, &c.TenantID, &c.Purpose, &c.Creator, &c.Run, &started); err != nil {
+		return nil, err
+	}
+	c.StartedAt = time.UnixMilli(started)
+	return c, nil
 }
 
 // Begin notes a creation before the homeserver is asked to create the room.
 func (q *RoomCreationQuery) Begin(ctx context.Context, c *RoomCreation) error {
-	_, err := q.db.Exec(ctx, beginRoomCreationQuery, c.Token, c.TenantID, c.Purpose, c.Creator, c.Run, c.StartedAt.UnixMilli())
-	return err
+	return q.Exec(ctx, beginRoomCreationQuery, c.Token, c.TenantID, c.Purpose, c.Creator, c.Run, c.StartedAt.UnixMilli())
 }
 
 // Finish forgets a creation: call it in the transaction that records the room, or
 // once an abandoned room is cleaned up (or was never made).
 func (q *RoomCreationQuery) Finish(ctx context.Context, token string) error {
-	_, err := q.db.Exec(ctx, finishRoomCreationQuery, token)
-	return err
+	return q.Exec(ctx, finishRoomCreationQuery, token)
 }
 
 // Abandoned lists the creations that will never be recorded: with onlyProcess, every
 // one of a run other than run; in any case, every one started before startedBefore.
 func (q *RoomCreationQuery) Abandoned(ctx context.Context, onlyProcess bool, run string, startedBefore time.Time) ([]*RoomCreation, error) {
-	rows, err := q.db.Query(ctx, abandonedRoomCreationsQuery, onlyProcess, run, startedBefore.UnixMilli())
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*RoomCreation
-	for rows.Next() {
-		c := &RoomCreation{}
-		var started int64
-		if err = rows.Scan(&c.Token, &c.TenantID, &c.Purpose, &c.Creator, &c.Run, &started); err != nil {
-			return nil, err
-		}
-		c.StartedAt = time.UnixMilli(started)
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return q.QueryMany(ctx, abandonedRoomCreationsQuery, onlyProcess, run, startedBefore.UnixMilli())
 }
 
 // Recorded tells whether any table names the room as one the service uses.
 func (q *RoomCreationQuery) Recorded(ctx context.Context, roomID id.RoomID) (bool, error) {
 	var recorded bool
-	err := q.db.QueryRow(ctx, roomRecordedQuery, roomID).Scan(&recorded)
+	err := q.GetDB().QueryRow(ctx, roomRecordedQuery, roomID).Scan(&recorded)
 	return recorded, err
 }

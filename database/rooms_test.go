@@ -31,7 +31,7 @@ func TestConversationLifecycle(t *testing.T) {
 		if err != nil || len(waiting) != 2 || waiting[0].ID != a.ID {
 			t.Fatalf("waiting = %v, %v", waiting, err)
 		}
-		claims := db.Claims
+		claims := db.Conversation
 		if ok, err := claims.Offer(ctx, "acme", a.ID, "@carol:x", 3, now); !ok || err != nil {
 			t.Fatal("offer", ok, err)
 		}
@@ -45,10 +45,10 @@ func TestConversationLifecycle(t *testing.T) {
 		if got, _ := db.Conversation.OfferedTo(ctx, "acme", "@carol:x"); got == nil || got.ID != a.ID {
 			t.Fatalf("offered to carol = %+v", got)
 		}
-		if ok, _ := db.Conversation.Unoffer(ctx, a.ID, "@dave:x"); ok {
+		if ok, _ := db.Conversation.Decline(ctx, a.ID, "@dave:x"); ok {
 			t.Fatal("Dave declined Carol's offer")
 		}
-		if ok, _ := db.Conversation.Unoffer(ctx, a.ID, "@carol:x"); !ok {
+		if ok, _ := db.Conversation.Decline(ctx, a.ID, "@carol:x"); !ok {
 			t.Fatal("decline")
 		}
 		if err = db.Participants.Add(ctx, a.ID, "@carol:x", database.RoleDeclined, now); err != nil {
@@ -57,7 +57,7 @@ func TestConversationLifecycle(t *testing.T) {
 		if declined, err := db.Participants.Declined(ctx, "acme"); err != nil || len(declined) != 1 || len(declined[a.ID]) != 1 || declined[a.ID][0] != "@carol:x" {
 			t.Fatalf("declined = %v, %v", declined, err)
 		}
-		if ok, _ := db.Conversation.Assign(ctx, a.ID, "@carol:x", now); !ok {
+		if ok, _ := db.Conversation.Transfer(ctx, a.ID, "@carol:x", now); !ok {
 			t.Fatal("assign")
 		}
 		if err = db.Participants.Add(ctx, a.ID, "@carol:x", database.RoleAgent, now); err != nil {

@@ -27,6 +27,11 @@ const (
 		UPDATE staff SET removed_at = $3, status = 'offline', status_changed_at = $3
 		WHERE tenant_id = $1 AND user_id = $2 AND removed_at IS NULL`
 	restoreStaffQuery = `UPDATE staff SET removed_at = NULL WHERE tenant_id = $1 AND user_id = $2 AND removed_at = $3`
+	// Offers in a row an agent let lapse (see Withdraw).
+	missedQuery      = `SELECT missed_offers FROM staff WHERE tenant_id = $1 AND user_id = $2`
+	insertStaffQuery = `INSERT INTO staff (tenant_id, user_id) VALUES ($1, $2) ON CONFLICT (tenant_id, user_id) DO NOTHING`
+	missQuery        = `UPDATE staff SET missed_offers = missed_offers + 1 WHERE tenant_id = $1 AND user_id = $2`
+	resetMissedQuery = `UPDATE staff SET missed_offers = 0 WHERE tenant_id = $1 AND user_id = $2`
 )
 
 // StaffMember is what the service keeps about one agent or supervisor of a tenant.
@@ -91,22 +96,27 @@ func (q *StaffQuery) SetStatus(ctx context.Context, tenantID string, userID id.U
 // offline; false if that was already recorded (by this start, an earlier one or
 // another replica), so that it is done once.
 func (q *StaffQuery) MarkRemoved(ctx context.Context, tenantID string, userID id.UserID, at time.Time) (bool, error) {
-	return q.update(ctx, markStaffRemovedQuery, tenantID, userID, at.UnixMilli())
+	return changed(ctx, q.GetDB(), markStaffRemovedQuery, tenantID, userID, at.UnixMilli())
 }
 
 // Restore clears the removal recorded at removedAt (they are on the staff again);
 // false if someone else cleared it first.
 func (q *StaffQuery) Restore(ctx context.Context, tenantID string, userID id.UserID, removedAt time.Time) (bool, error) {
-	return q.update(ctx, restoreStaffQuery, tenantID, userID, removedAt.UnixMilli())
+	return changed(ctx, q.GetDB(), restoreStaffQuery, tenantID, userID, removedAt.UnixMilli())
 }
 
-func (q *StaffQuery) update(ctx context.Context, query string, args ...any) (bool, error) {
-	res, err := q.GetDB().Exec(ctx, query, args...)
-	if err != nil {
-		return false, err
+// Missed counts the offers in a row the agent let time out.
+func (q *StaffQuery) Missed(ctx context.Context, tenantID string, agent id.UserID) (missed int, err error) {
+	err = q.GetDB().QueryRow(ctx, missedQuery, tenantID, agent).Scan(&missed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
 	}
-	n, err := res.RowsAffected()
-	return n > 0, err
+	return missed, err
+}
+
+// ResetMissed starts the agent's count of missed offers again (they are back at work).
+func (q *StaffQuery) ResetMissed(ctx context.Context, tenantID string, agent id.UserID) error {
+	return q.Exec(ctx, resetMissedQuery, tenantID, agent)
 }
 
 // noRow turns "no row" into a nil result.

@@ -12,6 +12,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/contactcenter/contactcenter/bot"
+	"github.com/contactcenter/contactcenter/config"
 	"github.com/contactcenter/contactcenter/database"
 	"github.com/contactcenter/contactcenter/routing"
 )
@@ -22,7 +23,7 @@ import (
 // events, the side room's mirror and whispers, adding and removing an agent, the end,
 // and a new conversation afterwards. Then the privacy scans.
 func TestConversation(t *testing.T) {
-	tm := newTeam(t, "sqlite")
+	tm := newTeam(t, "sqlite", func(cfg *config.Config) { cfg.Metrics.Listen = "127.0.0.1:0" })
 	d := tm.d
 	ctx := context.Background()
 	acme := businessUser(d)
@@ -204,6 +205,8 @@ func TestConversation(t *testing.T) {
 	if _, err = tm.carol.SendText(ctx, conv.DeskRoom, "too late"); err == nil {
 		t.Fatal("the desk room must be read-only after the end")
 	}
+	checkConversationLog(t, d.Service.DB, conv, tm.carol.UserID)
+	checkConversationMetrics(t, d.Service, customer.UserID, room, conv)
 	if _, err = customer.SendText(ctx, room, "One more thing"); err != nil {
 		t.Fatal(err)
 	}

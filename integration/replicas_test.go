@@ -159,6 +159,7 @@ func TestTwoServiceReplicas(t *testing.T) {
 		t.Errorf("watcher saw: %s", v)
 	}
 	checkReplicaAssignments(ctx, t, db)
+	checkReplicaContactLog(ctx, t, replicas[:])
 	checkBothReplicasAssigned(t, logs)
 	logReplicaSideEffects(ctx, t, db, fake)
 	for i, l := range logs {
@@ -195,6 +196,7 @@ func replicaConfig(t *testing.T, listen, hsURL, dbURI string) *config.Config {
 		t.Fatal(err)
 	}
 	tenant.Workflow, tenant.ConsentWait = &wf, 0
+	cfg.Metrics.Listen = "127.0.0.1:0"
 	if err := cfg.Validate(true); err != nil {
 		t.Fatalf("replica config: %v", err)
 	}

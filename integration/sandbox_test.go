@@ -48,6 +48,16 @@ type sandboxManifest struct {
 		URL  string            `json:"url"`
 		Keys map[string]string `json:"keys"`
 	} `json:"api"`
+	AdminAPI struct {
+		URL  string            `json:"url"`
+		Keys map[string]string `json:"keys"`
+	} `json:"admin_api"`
+	Dashboard struct {
+		URL string `json:"url"`
+	} `json:"dashboard"`
+	Metrics struct {
+		URL string `json:"url"`
+	} `json:"metrics"`
 }
 
 // TestSandbox runs the sandbox command as a newcomer would, checks sandbox.json, has
@@ -140,6 +150,14 @@ func TestSandbox(t *testing.T) {
 	} else {
 		resp.Body.Close()
 	}
+	checkSandboxAdminAPI(t, m.AdminAPI.URL, m.AdminAPI.Keys)
+	// The dashboard's page is served where sandbox.json says.
+	if resp, err := http.Get(m.Dashboard.URL); err != nil || resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("the sandbox's dashboard at %q: %v %v", m.Dashboard.URL, resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	checkSandboxMetrics(t, m.Metrics.URL, m.Users[alice].UserID, roomID.String())
 
 	if err = cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)

@@ -33,7 +33,12 @@ type Staff struct {
 	// WrapUp is the time after a conversation ends before the agent is offered
 	// another (notes, follow-ups); 0: none.
 	WrapUp Duration `yaml:"wrap_up,omitempty"`
+	// Voice false: the agent is never rung for calls (nil or true: they are).
+	Voice *bool `yaml:"voice,omitempty"`
 }
+
+// TakesCalls tells whether the agent may be rung for calls.
+func (s *Staff) TakesCalls() bool { return s.Voice == nil || *s.Voice }
 
 // MaxConversations is the agent's capacity, with the default applied.
 func (s *Staff) MaxConversations() int {

@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -26,15 +27,18 @@ type retryPolicy struct {
 	hopeless func(err error, attempts int) bool
 }
 
-// drainer is the one drain loop of both queues: it works on a room's head row until
-// none is due, retries a failing row with backoff (the row blocks its room meanwhile)
-// and gives it up, keeping the reason, once retrying cannot help.
+// drainer is the one drain loop of both queues: it works on a room's head rows in
+// order, retries a failing row with backoff (the row blocks its room meanwhile) and
+// gives it up, keeping the reason, once retrying cannot help.
 type drainer[R any] struct {
-	queue  string
-	head   func(ctx context.Context, roomID id.RoomID) (R, bool, error)
-	state  func(R) rowState
-	work   func(ctx context.Context, row R) error
-	giveUp func(ctx context.Context, row R, cause error) error
+	queue string
+	// heads returns up to limit of the room's first pending rows, in order.
+	heads func(ctx context.Context, roomID id.RoomID, limit int) ([]R, error)
+	state func(R) rowState
+	work  func(ctx context.Context, row R) error
+	// timeout bounds one row's work; running out of it is a failure like another.
+	timeout time.Duration
+	giveUp  func(ctx context.Context, row R, cause error) error
 	// plainGiveUp finishes a row without giveUp's extra writes, when those fail.
 	plainGiveUp func(ctx context.Context, rowID int64, cause error) error
 	markFailed  func(ctx context.Context, rowID int64, retryAt time.Time, cause error) error
@@ -43,30 +47,46 @@ type drainer[R any] struct {
 	guard       *panicGuard
 }
 
-// drain works on a room's due rows in order.
-func (d *drainer[R]) drain(ctx context.Context, roomID id.RoomID) {
+// turnRows is how many rows a room works on before it lets the rooms waiting for a
+// worker go first; it also bounds the rows read at once.
+const turnRows = 8
+
+// drain works on a room's due rows in order, for one turn: true when the turn ended
+// with rows possibly left.
+func (d *drainer[R]) drain(ctx context.Context, roomID id.RoomID) bool {
 	log := zerolog.Ctx(ctx).With().Stringer("room_id", roomID).Logger()
 	ctx = log.WithContext(ctx)
-	for ctx.Err() == nil {
-		row, found, err := d.head(ctx, roomID)
-		if err != nil {
-			if ctx.Err() == nil {
-				log.Err(err).Str("queue", d.queue).Msg("Could not read the queue")
-			}
-			return
+	rows, err := d.heads(ctx, roomID, turnRows)
+	if err != nil {
+		if ctx.Err() == nil {
+			log.Err(err).Str("queue", d.queue).Msg("Could not read the queue")
+		}
+		return false
+	}
+	for _, row := range rows {
+		if ctx.Err() != nil {
+			return false
 		}
 		st := d.state(row)
-		if !found || st.nextAttempt.After(d.now()) {
-			return
+		if st.nextAttempt.After(d.now()) {
+			return false
 		}
-		err = d.guard.call(ctx, d.queue, func() error { return d.work(ctx, row) })
-		if err == nil {
-			continue
-		}
-		if !d.failed(ctx, row, st, err) {
-			return
+		if err = d.do(ctx, row); err != nil && !d.failed(ctx, row, st, err) {
+			return false
 		}
 	}
+	return len(rows) == turnRows
+}
+
+// do works on one row within the drainer's deadline.
+func (d *drainer[R]) do(ctx context.Context, row R) error {
+	workCtx, cancel := context.WithTimeout(ctx, d.timeout)
+	defer cancel()
+	err := d.guard.call(workCtx, d.queue, func() error { return d.work(workCtx, row) })
+	if err != nil && ctx.Err() == nil && errors.Is(workCtx.Err(), context.DeadlineExceeded) && !errors.Is(err, ErrPermanent) {
+		err = fmt.Errorf("%w (%s): %w", ErrTimedOut, d.timeout, err)
+	}
+	return err
 }
 
 // failed records a failed row; true when the row is finished and the room may go on.

@@ -15,6 +15,9 @@ var (
 	// ErrLeaseLost means another replica has taken the room: this one stops working on
 	// it and leaves the row as it is for the new holder.
 	ErrLeaseLost = errors.New("the room's lease is held by another replica")
+	// ErrTimedOut marks a handler or send that ran out of its deadline: retried with
+	// backoff like other failures, and given up when it keeps timing out.
+	ErrTimedOut = errors.New("ran out of time")
 	// ErrPanicked marks a handler or sender that panicked; it is permanent, since the
 	// same row would panic again.
 	ErrPanicked = fmt.Errorf("%w: panicked", ErrPermanent)

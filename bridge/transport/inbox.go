@@ -60,7 +60,6 @@ func (j *Job) Commit(ctx context.Context, writes func(ctx context.Context) error
 		return err
 	}
 	j.committed = true
-	t.WakeOutbox()
 	for _, fn := range j.after {
 		t.guard.run(ctx, "after commit", func() { fn(ctx) })
 	}
@@ -73,18 +72,13 @@ func (j *Job) Commit(ctx context.Context, writes func(ctx context.Context) error
 func (t *Transport) newInboxDrainer() *drainer[*database.InboxEntry] {
 	return &drainer[*database.InboxEntry]{
 		queue: inboxQueue,
-		head: func(ctx context.Context, roomID id.RoomID) (*database.InboxEntry, bool, error) {
-			entry, err := t.db.Inbox.Head(ctx, roomID)
-			return entry, entry != nil, err
-		},
+		heads: t.db.Inbox.Heads,
 		state: func(e *database.InboxEntry) rowState {
-			if e == nil {
-				return rowState{}
-			}
 			return rowState{id: e.Seq, key: e.Key, attempts: e.Attempts, nextAttempt: e.NextAttempt}
 		},
-		work:   t.handle,
-		giveUp: t.giveUpEntry,
+		work:    t.handle,
+		timeout: t.cfg.HandlerTimeout,
+		giveUp:  t.giveUpEntry,
 		plainGiveUp: func(ctx context.Context, seq int64, cause error) error {
 			return t.db.Inbox.GiveUp(ctx, seq, t.now(), cause)
 		},
@@ -95,8 +89,12 @@ func (t *Transport) newInboxDrainer() *drainer[*database.InboxEntry] {
 	}
 }
 
-// handle runs the handler on one entry and commits it if the handler did not.
+// handle runs the handler on one entry and commits it if the handler did not. The
+// rooms that got outbox rows while it ran (in its commit, or in transactions of its
+// own) are handed to the outbox at once; when none did, the outbox is left alone.
 func (t *Transport) handle(ctx context.Context, entry *database.InboxEntry) error {
+	ctx, queued := database.CollectEnqueued(ctx)
+	defer func() { t.outbox.Hand(queued.Rooms()...) }()
 	j := &Job{Entry: entry, t: t}
 	if err := t.cfg.Handle(ctx, j); err != nil {
 		return err
@@ -110,6 +108,7 @@ func (t *Transport) handle(ctx context.Context, entry *database.InboxEntry) erro
 // giveUpEntry finishes an entry that cannot be handled, with the reason kept and the
 // service's own give-up writes in the same transaction.
 func (t *Transport) giveUpEntry(ctx context.Context, entry *database.InboxEntry, cause error) error {
+	ctx, queued := database.CollectEnqueued(ctx)
 	err := t.inboxTxn(ctx, "give-up", func(ctx context.Context) error {
 		if err := t.checkLease(ctx, inboxQueue, entry.RoomID); err != nil {
 			return err
@@ -122,6 +121,8 @@ func (t *Transport) giveUpEntry(ctx context.Context, entry *database.InboxEntry,
 		}
 		return nil
 	})
-	t.WakeOutbox()
+	if err == nil {
+		t.outbox.Hand(queued.Rooms()...)
+	}
 	return err
 }

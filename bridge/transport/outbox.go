@@ -9,7 +9,6 @@ import (
 
 	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix"
-	"maunium.net/go/mautrix/id"
 
 	"github.com/contactcenter/contactcenter/database"
 )
@@ -24,8 +23,8 @@ const (
 	// maxRefusedAttempts bounds retries of a send the homeserver refuses with another
 	// client error (for example an invite racing a membership change).
 	maxRefusedAttempts = 5
-	// sendTimeout bounds one send; a stop waits for the send in progress.
-	sendTimeout = 30 * time.Second
+	// DefaultSendTimeout bounds one send; a stop waits for the send in progress.
+	DefaultSendTimeout = 30 * time.Second
 )
 
 // TxnID is the Matrix transaction ID of an outbox row: the same on every try, so the
@@ -66,17 +65,13 @@ func (t *Transport) newOutboxDrainer() *drainer[*database.OutboxEntry] {
 	}
 	return &drainer[*database.OutboxEntry]{
 		queue: outboxQueue,
-		head: func(ctx context.Context, roomID id.RoomID) (*database.OutboxEntry, bool, error) {
-			entry, err := t.db.Outbox.Head(ctx, roomID)
-			return entry, entry != nil, err
-		},
+		heads: t.db.Outbox.Heads,
 		state: func(e *database.OutboxEntry) rowState {
-			if e == nil {
-				return rowState{}
-			}
 			return rowState{id: e.ID, key: e.DedupeKey, attempts: e.Attempts, nextAttempt: e.NextAttempt}
 		},
 		work: t.sendRow,
+		// The send has its own deadline; recording it gets as long again.
+		timeout: 2 * t.cfg.SendTimeout,
 		giveUp: func(ctx context.Context, e *database.OutboxEntry, cause error) error {
 			return giveUp(ctx, e.ID, cause)
 		},
@@ -93,24 +88,15 @@ func (t *Transport) newOutboxDrainer() *drainer[*database.OutboxEntry] {
 // be carried out by the homeserver without it remembering the transaction ID, and the
 // resend after the restart would double the message.
 func (t *Transport) sendRow(ctx context.Context, entry *database.OutboxEntry) error {
-	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.cfg.SendTimeout)
 	defer cancel()
 	eventID, err := t.cfg.Send(sendCtx, entry)
 	if err != nil {
 		return err
 	}
-	err = t.txn(sendCtx, "record send", func(ctx context.Context) error {
-		if err := t.checkLease(ctx, outboxQueue, entry.RoomID); err != nil {
-			return err
-		}
-		if err := t.db.Outbox.MarkSent(ctx, entry.ID, eventID, t.now()); err != nil {
-			return err
-		}
-		if t.cfg.OnSent != nil {
-			return t.cfg.OnSent(ctx, entry, eventID)
-		}
-		return nil
-	})
+	recordCtx, cancelRecord := context.WithTimeout(context.WithoutCancel(ctx), t.cfg.SendTimeout)
+	defer cancelRecord()
+	err = t.recorder.record(recordCtx, entry, eventID)
 	log := zerolog.Ctx(ctx).With().Str("key", entry.DedupeKey).Logger()
 	switch {
 	case errors.Is(err, ErrLeaseLost):

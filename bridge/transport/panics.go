@@ -12,7 +12,8 @@ import (
 // panicGuard turns panics into errors, so that one bad event or bug costs its row and
 // not the process or the room's queue behind it.
 type panicGuard struct {
-	count atomic.Int64
+	count   atomic.Int64
+	onPanic func(where string)
 }
 
 // call runs fn, turning a panic into an ErrPanicked error, logged with its stack.
@@ -20,6 +21,9 @@ func (g *panicGuard) call(ctx context.Context, what string, fn func() error) (er
 	defer func() {
 		if r := recover(); r != nil {
 			g.count.Add(1)
+			if g.onPanic != nil {
+				g.onPanic(what)
+			}
 			zerolog.Ctx(ctx).Error().Str("in", what).Any("panic", r).Bytes("stack", debug.Stack()).Msg("Recovered from a panic")
 			err = fmt.Errorf("%w: %v", ErrPanicked, r)
 		}

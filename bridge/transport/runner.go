@@ -15,34 +15,39 @@ type roomQueue interface {
 	NextDue(ctx context.Context, now time.Time) (time.Time, error)
 }
 
-// pollInterval is a safety net: wake-ups normally come from Wake.
+// pollInterval is a safety net: wake-ups normally come from Wake and hand-offs.
 const pollInterval = 2 * time.Second
 
 // roomRunner drains a roomQueue: rooms run in parallel, each room strictly in order,
-// one goroutine per room at a time. work handles the room's rows until it has none due
-// or one fails (that row then blocks its room until its retry time).
+// one goroutine per room at a time. work handles up to a turn's rows of the room and
+// says whether rows are left (a failing row blocks its room until its retry time).
+//
+// Workers are shared fairly (see scheduler): a room that has had its turn waits
+// behind the rooms that have not, and the rooms of one key (the remote server they
+// depend on) never hold more than perKey workers, so that one slow server, or one
+// flooding room, cannot keep the others waiting.
 type roomRunner struct {
 	name  string
 	queue roomQueue
-	work  func(ctx context.Context, roomID id.RoomID)
+	work  func(ctx context.Context, roomID id.RoomID) (more bool)
 	// lease, when set, must be held to work on a room: replicas sharing the database
 	// then never drain one room at once.
 	lease   *Lease
 	renewal time.Duration // how often the lease is renewed
 	guard   *panicGuard
-	limit   chan struct{}
 	wake    chan struct{}
+	sched   *scheduler
+
 	mu      sync.Mutex
-	active  map[id.RoomID]bool
+	ctx     context.Context // set while Run runs
 	running sync.WaitGroup
 }
 
-func newRoomRunner(name string, q roomQueue, parallel int, lease *Lease, guard *panicGuard, work func(ctx context.Context, roomID id.RoomID)) *roomRunner {
+func newRoomRunner(name string, q roomQueue, fair fairness, lease *Lease, guard *panicGuard, work func(ctx context.Context, roomID id.RoomID) bool) *roomRunner {
 	return &roomRunner{
 		name: name, queue: q, work: work, lease: lease, guard: guard, renewal: leaseRenewal,
-		limit:  make(chan struct{}, parallel),
-		wake:   make(chan struct{}, 1),
-		active: map[id.RoomID]bool{},
+		wake:  make(chan struct{}, 1),
+		sched: newScheduler(fair),
 	}
 }
 
@@ -57,11 +62,35 @@ func (r *roomRunner) Wake() {
 	}
 }
 
+// Hand starts rooms known to have rows due (just committed) without a poll.
+func (r *roomRunner) Hand(rooms ...id.RoomID) {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ctx == nil {
+		r.Wake() // not running: the first poll finds them
+		return
+	}
+	for _, roomID := range rooms {
+		r.startRoom(r.ctx, roomID)
+	}
+}
+
 // Run loops until ctx ends, then waits for running rooms to finish their current row.
 func (r *roomRunner) Run(ctx context.Context) {
 	log := zerolog.Ctx(ctx).With().Str("queue", r.name).Logger()
 	ctx = log.WithContext(ctx)
-	defer r.running.Wait()
+	r.mu.Lock()
+	r.ctx = ctx
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		r.ctx = nil
+		r.mu.Unlock()
+		r.running.Wait()
+	}()
 	for ctx.Err() == nil {
 		wait := pollInterval
 		r.guard.run(ctx, "poll", func() { wait = r.poll(ctx) })
@@ -93,42 +122,43 @@ func (r *roomRunner) poll(ctx context.Context) time.Duration {
 	return wait
 }
 
+// startRoom queues a room for a worker; a room already queued or running is marked
+// to be looked at again once its turn ends.
 func (r *roomRunner) startRoom(ctx context.Context, roomID id.RoomID) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.active[roomID] {
-		return
+	for _, turn := range r.sched.add(roomID) {
+		r.begin(ctx, turn)
 	}
-	r.active[roomID] = true
+}
+
+// begin runs one room's turn in a goroutine of its own.
+func (r *roomRunner) begin(ctx context.Context, turn turn) {
 	r.running.Add(1)
 	go func() {
 		defer r.running.Done()
-		defer r.finishRoom(roomID)
-		select {
-		case r.limit <- struct{}{}:
-		case <-ctx.Done():
-			return
+		more := false
+		if ctx.Err() == nil {
+			log := zerolog.Ctx(ctx).With().Stringer("room_id", turn.room).Logger()
+			roomCtx := log.WithContext(ctx)
+			r.guard.run(roomCtx, "room", func() { more = r.leased(roomCtx, turn.room) })
 		}
-		defer func() { <-r.limit }()
-		log := zerolog.Ctx(ctx).With().Stringer("room_id", roomID).Logger()
-		roomCtx := log.WithContext(ctx)
-		r.guard.run(roomCtx, "room", func() { r.leased(roomCtx, roomID) })
+		for _, t := range r.sched.done(turn, more && ctx.Err() == nil) {
+			r.begin(ctx, t)
+		}
 	}()
 }
 
 // leased works on a room while holding its lease, renewing it; without a lease (one
 // process) it just works. Losing the lease, or failing to renew it, stops the work:
 // another replica may be working on the room by then.
-func (r *roomRunner) leased(ctx context.Context, roomID id.RoomID) {
+func (r *roomRunner) leased(ctx context.Context, roomID id.RoomID) bool {
 	if r.lease == nil {
-		r.work(ctx, roomID)
-		return
+		return r.work(ctx, roomID)
 	}
 	if ok, err := r.lease.Acquire(ctx, roomID); err != nil || !ok {
 		if err != nil && ctx.Err() == nil {
 			zerolog.Ctx(ctx).Warn().Err(err).Msg("Could not take a room's lease")
 		}
-		return // another replica drains it; the poll comes back later
+		return false // another replica drains it; the poll comes back later
 	}
 	workCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -152,17 +182,11 @@ func (r *roomRunner) leased(ctx context.Context, roomID id.RoomID) {
 			}
 		}
 	}()
-	r.work(workCtx, roomID)
+	more := r.work(workCtx, roomID)
 	close(done)
+	lost := workCtx.Err() != nil && ctx.Err() == nil
 	r.lease.Release(context.WithoutCancel(ctx), roomID)
-}
-
-func (r *roomRunner) finishRoom(roomID id.RoomID) {
-	r.mu.Lock()
-	delete(r.active, roomID)
-	r.mu.Unlock()
-	// Rows may have arrived for this room while it was running.
-	r.Wake()
+	return more && !lost
 }
 
 // backoff is the wait before the next try after `attempts` failures: 1 s doubling,

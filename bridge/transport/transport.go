@@ -22,9 +22,11 @@ import (
 )
 
 const (
-	// roomParallelism bounds how many rooms are worked on at once per queue; more
+	// DefaultWorkers bounds how many rooms are worked on at once per queue; more
 	// than the database pool only makes workers wait for connections.
-	roomParallelism = 16
+	DefaultWorkers = 16
+	// DefaultHandlerTimeout bounds one handler call.
+	DefaultHandlerTimeout = 30 * time.Second
 	// retention is how long finished inbox and outbox rows are kept. Done inbox rows
 	// make repeated transactions no-ops, so this is far longer than any homeserver
 	// retries a transaction.
@@ -66,10 +68,48 @@ type Config struct {
 	// it must call txn, which opens and commits the transaction, and may run work of
 	// its own once txn has returned nil.
 	AroundCommit func(ctx context.Context, txn func(ctx context.Context) error) error
+	// OnPanic, when set, is told of each panic recovered, with where it happened
+	// (the queue, "inbox give-up", "poll", "room", "after commit"...).
+	OnPanic func(where string)
 	// HoldInbox files what arrives without handling it.
 	HoldInbox bool
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
+
+	// HandlerTimeout bounds one handler call (DefaultHandlerTimeout if zero), and
+	// SendTimeout one send (DefaultSendTimeout): running out counts as a failure,
+	// retried with backoff and given up like others when it keeps happening.
+	HandlerTimeout time.Duration
+	SendTimeout    time.Duration
+	// Workers bounds the rooms worked on at once, per queue (DefaultWorkers if zero).
+	Workers int
+	// WorkersPerKey bounds the rooms of one fairness key worked on at once, per queue
+	// (half the workers if zero): rooms that wait on one slow remote server leave
+	// the other workers to everyone else.
+	WorkersPerKey int
+	// FairKey names a room's fairness key: the remote server its work depends on,
+	// or any grouping of the caller's (ServerOf, the room ID's server, if nil).
+	FairKey func(roomID id.RoomID) string
+}
+
+// withDefaults fills in what the caller left zero.
+func (cfg Config) withDefaults() Config {
+	if cfg.HandlerTimeout <= 0 {
+		cfg.HandlerTimeout = DefaultHandlerTimeout
+	}
+	if cfg.SendTimeout <= 0 {
+		cfg.SendTimeout = DefaultSendTimeout
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = DefaultWorkers
+	}
+	if cfg.WorkersPerKey <= 0 {
+		cfg.WorkersPerKey = max(1, cfg.Workers/2)
+	}
+	if cfg.FairKey == nil {
+		cfg.FairKey = ServerOf
+	}
+	return cfg
 }
 
 // Transport runs the inbox and the outbox.
@@ -84,11 +124,14 @@ type Transport struct {
 	guard       panicGuard
 	inboxDrain  *drainer[*database.InboxEntry]
 	outboxDrain *drainer[*database.OutboxEntry]
+	recorder    *recorder
 }
 
 // New prepares a transport; nothing runs before Run, but Wake calls are kept.
 func New(cfg Config) *Transport {
+	cfg = cfg.withDefaults()
 	t := &Transport{cfg: cfg, db: cfg.DB, now: cfg.Now, leases: map[string]*Lease{}}
+	t.guard.onPanic = cfg.OnPanic
 	if t.now == nil {
 		t.now = time.Now
 	}
@@ -102,9 +145,11 @@ func New(cfg Config) *Transport {
 	}
 	t.inboxDrain = t.newInboxDrainer()
 	t.outboxDrain = t.newOutboxDrainer()
-	t.outbox = newRoomRunner(outboxQueue, t.db.Outbox, roomParallelism, t.leases[outboxQueue], &t.guard, t.outboxDrain.drain)
+	t.recorder = newRecorder(t)
+	fair := fairness{workers: cfg.Workers, perKey: cfg.WorkersPerKey, keyOf: cfg.FairKey}
+	t.outbox = newRoomRunner(outboxQueue, t.db.Outbox, fair, t.leases[outboxQueue], &t.guard, t.outboxDrain.drain)
 	if !cfg.HoldInbox {
-		t.inbox = newRoomRunner(inboxQueue, t.db.Inbox, roomParallelism, t.leases[inboxQueue], &t.guard, t.inboxDrain.drain)
+		t.inbox = newRoomRunner(inboxQueue, t.db.Inbox, fair, t.leases[inboxQueue], &t.guard, t.inboxDrain.drain)
 	}
 	return t
 }
@@ -132,16 +177,28 @@ func (t *Transport) WakeOutbox() { t.outbox.Wake() }
 
 // DrainInbox handles a room's due inbox entries now, in the caller's goroutine.
 func (t *Transport) DrainInbox(ctx context.Context, roomID id.RoomID) {
-	t.inboxDrain.drain(ctx, roomID)
+	for t.inboxDrain.drain(ctx, roomID) {
+	}
 }
 
 // DrainOutbox sends a room's due outbox rows now, in the caller's goroutine.
 func (t *Transport) DrainOutbox(ctx context.Context, roomID id.RoomID) {
-	t.outboxDrain.drain(ctx, roomID)
+	for t.outboxDrain.drain(ctx, roomID) {
+	}
 }
 
 // Run works on the queues until ctx ends, then waits for the rows in progress.
 func (t *Transport) Run(ctx context.Context) {
+	// The recorder outlives the runners: rooms stopping still record their last send.
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t.recorder.run(stop)
+	}()
+	defer func() {
+		close(stop)
+		<-stopped
+	}()
 	var wg sync.WaitGroup
 	for _, r := range []*roomRunner{t.outbox, t.inbox} {
 		if r == nil {

@@ -294,7 +294,7 @@ func TestLostLeaseStopsTheRoom(t *testing.T) {
 	ctx := context.Background()
 	lease := NewLease(db.Leases, inboxQueue, "this replica", time.Now)
 	stopped := make(chan struct{})
-	r := newRoomRunner(inboxQueue, db.Inbox, 1, lease, &panicGuard{}, func(ctx context.Context, roomID id.RoomID) {
+	r := newRoomRunner(inboxQueue, db.Inbox, fairness{workers: 1}, lease, &panicGuard{}, func(ctx context.Context, roomID id.RoomID) bool {
 		// Another replica takes the room over (as after an expiry) while we work.
 		if _, err := db.Exec(ctx, `UPDATE room_lease SET holder = 'another replica'`); err != nil {
 			t.Error(err)
@@ -305,6 +305,7 @@ func TestLostLeaseStopsTheRoom(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Error("work went on after the lease was lost")
 		}
+		return false
 	})
 	r.renewal = 50 * time.Millisecond
 	r.leased(ctx, testRoom)

@@ -109,7 +109,7 @@ func TestRelaySmoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := all[0]
-	if r.Latency.Relayed.N != 3 || r.Latency.Direct.N != 3 || r.Latency.RatioP50 <= 0 {
+	if r.Latency.Relayed.N != 3 || r.Latency.Direct.N != 3 || r.Latency.Bare.N != 3 || r.Latency.RatioP50 <= 0 || r.Latency.RatioBareP50 <= 0 {
 		t.Errorf("latency %+v", r.Latency)
 	}
 	for _, b := range r.Burst.Runs {
@@ -118,4 +118,27 @@ func TestRelaySmoke(t *testing.T) {
 		}
 	}
 	printTable(io.Discard, &results{RelaySizes: &opts, Relay: all})
+}
+
+// TestFloodSmoke floods at a small size: the quiet customers get their welcomes and
+// relays, and nothing the limit admitted is lost.
+func TestFloodSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the service")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	opts := floodOptions{Databases: []string{"sqlite"}, Messages: 200, PerTxn: 10, Rounds: 1, MinSamples: 3}
+	all, err := measureFlood(ctx, opts, nil, zerolog.Nop(), zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := all[0]
+	if r.QuietWelcome.N < 3 || r.FloodRelay.N < 1 || r.RelayRatioP50 <= 0 || r.WelcomeRatioP50 <= 0 {
+		t.Errorf("latencies %+v", r)
+	}
+	if rd := r.Rounds[0]; !rd.OK || rd.Admitted < 60 || rd.SlowDownNotices != 1 {
+		t.Errorf("round %+v", rd)
+	}
+	printFlood(io.Discard, &opts, all)
 }

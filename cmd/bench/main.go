@@ -9,7 +9,11 @@
 //   - memory: the service's memory per open conversation, as its own process on the
 //     fake homeserver;
 //   - routing: one routing pass over a tenant of N staff, database reads included,
-//     re-reading the whole tenant first (the tick) and trusting the router (a change).
+//     re-reading the whole tenant first (the tick) and trusting the router (a change);
+//   - flood: a quiet customer's welcome and relay latency while another floods,
+//     against the same without a flood, under the example config's limits;
+//   - outbound: contactability decisions per second, pure and through the admin API
+//     with each stored, and a burst of requests at once (outbound.go).
 //
 // It prints a table and writes the same figures as JSON. The machine is assumed
 // noisy: compared variants are interleaved and compared round by round, and the
@@ -48,6 +52,8 @@ type options struct {
 	relayDBs     string
 	memory       memoryOptions
 	memoryDBs    string
+	flood        floodOptions
+	floodDBs     string
 	routing      routingOptions
 	routingStaff string
 	routingDBs   string
@@ -68,17 +74,30 @@ func parseFlags() (*options, error) {
 	flag.IntVar(&o.sandboxRuns, "sandbox-runs", 5, "sandbox start-ups (deploy.Start)")
 	flag.IntVar(&o.commandRuns, "sandbox-command-runs", 3, "timed runs of `go run ./cmd/sandbox` until ready (0: none)")
 	flag.StringVar(&o.concurrencyS, "concurrency", "1", "concurrent transaction senders, comma separated (homeservers use 1; 1,4 shows how ingestion scales)")
-	flag.StringVar(&o.onlyS, "only", "", "run only these `parts`, comma separated: sandbox, throughput, relay, memory (default all)")
+	flag.StringVar(&o.onlyS, "only", "", "run only these `parts`, comma separated: sandbox, throughput, relay, memory, routing, voice, flood, outbound (default all)")
 	flag.IntVar(&o.relay.Messages, "relay-messages", 200, "relay latency: messages per path (one at a time)")
 	flag.IntVar(&o.relay.Burst, "relay-burst", 300, "relay throughput: messages per burst")
 	flag.IntVar(&o.relay.Rounds, "relay-rounds", 2, "relay throughput: bursts per path (interleaved)")
 	// PostgreSQL only by default: a test bed takes about four minutes on two cores, and
 	// the first runs showed the same ratios on SQLite.
 	flag.StringVar(&o.relayDBs, "relay-db", "postgres", "relay: databases, comma separated (a test bed each)")
-	flag.IntVar(&o.memory.Conversations, "memory-conversations", 1000, "memory: conversations measured")
+	flag.IntVar(&o.memory.Conversations, "memory-conversations", 1000, "memory: conversations measured (10000: the issue's second size)")
+	flag.Func("memory-at", "memory: also read after this many conversations, comma separated, in the same process (1000 with -memory-conversations=10000)", func(v string) error {
+		for _, part := range strings.Split(v, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(part))
+			if err != nil || n < 1 {
+				return fmt.Errorf("%q is not a positive number", part)
+			}
+			o.memory.At = append(o.memory.At, n)
+		}
+		return nil
+	})
 	flag.IntVar(&o.memory.Warmup, "memory-warmup", 50, "memory: conversations opened before the first reading")
 	flag.IntVar(&o.memory.PerTxn, "memory-per-txn", 10, "memory: conversations per transaction")
 	flag.StringVar(&o.memoryDBs, "memory-db", "sqlite,postgres", "memory: databases, comma separated")
+	flag.IntVar(&o.flood.Messages, "flood-messages", 1000, "flood: messages one flooding customer sends per round")
+	flag.IntVar(&o.flood.Rounds, "flood-rounds", 3, "flood: rounds (a flood, then as many samples without)")
+	flag.StringVar(&o.floodDBs, "flood-db", "sqlite", "flood: databases, comma separated")
 	flag.StringVar(&o.routingStaff, "routing-staff", "100,10000", "routing: staff per tenant, comma separated")
 	flag.IntVar(&o.routing.Waiting, "routing-waiting", 20, "routing: waiting conversations a pass looks at")
 	flag.IntVar(&o.routing.Runs, "routing-runs", 30, "routing: timed passes of each kind (interleaved)")
@@ -106,11 +125,11 @@ func parseFlags() (*options, error) {
 	o.only = map[string]bool{}
 	for _, part := range strings.Split(o.onlyS, ",") {
 		switch part = strings.TrimSpace(part); part {
-		case "sandbox", "throughput", "relay", "memory", "routing":
+		case "sandbox", "throughput", "relay", "memory", "routing", "voice", "flood", "outbound":
 			o.only[part] = true
 		case "":
 		default:
-			return nil, fmt.Errorf("-only: unknown part %q (sandbox, throughput, relay, memory, routing)", part)
+			return nil, fmt.Errorf("-only: unknown part %q (sandbox, throughput, relay, memory, routing, voice, flood, outbound)", part)
 		}
 	}
 	var err error
@@ -122,6 +141,13 @@ func parseFlags() (*options, error) {
 	}
 	if o.routing.Databases, err = databases("-routing-db", o.routingDBs); err != nil {
 		return nil, err
+	}
+	if o.flood.Databases, err = databases("-flood-db", o.floodDBs); err != nil {
+		return nil, err
+	}
+	o.flood.PerTxn, o.flood.MinSamples = 10, 10
+	if o.flood.Messages < 1 || o.flood.Rounds < 1 {
+		return nil, fmt.Errorf("sizes must be positive")
 	}
 	for _, part := range strings.Split(o.routingStaff, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(part))
@@ -154,7 +180,9 @@ func (o *options) needsPostgres() bool {
 	return (o.runs("throughput") && o.postgres) ||
 		(o.runs("relay") && slices.Contains(o.relay.Databases, "postgres")) ||
 		(o.runs("memory") && slices.Contains(o.memory.Databases, "postgres")) ||
-		(o.runs("routing") && slices.Contains(o.routing.Databases, "postgres"))
+		(o.runs("routing") && slices.Contains(o.routing.Databases, "postgres")) ||
+		(o.runs("flood") && slices.Contains(o.flood.Databases, "postgres")) ||
+		o.runs("outbound")
 }
 
 // results is everything the JSON file holds.
@@ -173,6 +201,12 @@ type results struct {
 	Memory       []*memoryResult   `json:"memory,omitempty"`
 	RoutingSizes *routingOptions   `json:"routing_sizes,omitempty"`
 	Routing      []*routingResult  `json:"routing,omitempty"`
+	VoiceSizes   *voiceOptions     `json:"voice_sizes,omitempty"`
+	Voice        []*voiceResult    `json:"voice,omitempty"`
+	VoiceSetup   *callSetup        `json:"voice_setup,omitempty"`
+	FloodSizes   *floodOptions     `json:"flood_sizes,omitempty"`
+	Flood        []*floodResult    `json:"flood,omitempty"`
+	Outbound     *outboundResult   `json:"outbound,omitempty"`
 	Skipped      map[string]string `json:"skipped,omitempty"`
 }
 
@@ -207,6 +241,10 @@ func realMain() int {
 	}
 	printTable(os.Stdout, res)
 	printRouting(os.Stdout, res.RoutingSizes, res.Routing)
+	printVoice(os.Stdout, res.VoiceSizes, res.Voice)
+	printCallSetup(os.Stdout, res.VoiceSetup)
+	printFlood(os.Stdout, res.FloodSizes, res.Flood)
+	printOutbound(os.Stdout, res.Outbound)
 	if opts.jsonPath != "" {
 		if err = writeJSON(opts.jsonPath, res); err != nil {
 			log.Error().Err(err).Msg("Could not write the JSON results")
@@ -243,6 +281,7 @@ func run(ctx context.Context, opts *options, log zerolog.Logger) (*results, erro
 			opts.relay.Databases = slices.DeleteFunc(opts.relay.Databases, func(db string) bool { return db == "postgres" })
 			opts.memory.Databases = slices.DeleteFunc(opts.memory.Databases, func(db string) bool { return db == "postgres" })
 			opts.routing.Databases = slices.DeleteFunc(opts.routing.Databases, func(db string) bool { return db == "postgres" })
+			opts.flood.Databases = slices.DeleteFunc(opts.flood.Databases, func(db string) bool { return db == "postgres" })
 		} else {
 			defer pg.Stop()
 		}
@@ -278,6 +317,28 @@ func run(ctx context.Context, opts *options, log zerolog.Logger) (*results, erro
 			return nil, err
 		}
 		res.RoutingSizes, res.Routing = &opts.routing, routed
+	}
+	if opts.runs("flood") && len(opts.flood.Databases) > 0 {
+		flood, err := measureFlood(ctx, opts.flood, pg, inner, log)
+		if err != nil {
+			return nil, err
+		}
+		res.FloodSizes, res.Flood = &opts.flood, flood
+	}
+	if opts.runs("voice") {
+		var err error
+		if res.VoiceSizes, res.Voice, err = measureVoice(ctx, log); err != nil {
+			return nil, err
+		}
+		if res.VoiceSetup, err = measureCallSetup(ctx, log); err != nil {
+			return nil, err
+		}
+	}
+	if opts.runs("outbound") {
+		var err error
+		if res.Outbound, err = measureOutbound(ctx, pg, inner, log); err != nil {
+			return nil, err
+		}
 	}
 	res.Seconds = time.Since(res.Started).Seconds()
 	return res, nil

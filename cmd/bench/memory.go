@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,6 +36,21 @@ type memoryOptions struct {
 	Warmup int `json:"warmup"`
 	// PerTxn is how many conversations one transaction opens (invite + message each).
 	PerTxn int `json:"conversations_per_txn"`
+	// At are earlier readings in the same process, after this many conversations
+	// (fewer than Conversations): 1,000 on the way to 10,000 costs no second run.
+	At []int `json:"also_read_at,omitempty"`
+}
+
+// stops are the conversation counts read at, ascending, Conversations last.
+func (o memoryOptions) stops() []int {
+	var out []int
+	for _, n := range o.At {
+		if n > 0 && n < o.Conversations && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return append(out, o.Conversations)
 }
 
 // memoryResult is one database's reading of the service's memory.
@@ -78,13 +94,11 @@ func measureMemory(ctx context.Context, opts memoryOptions, pg *pgcluster.Cluste
 	}
 	var out []*memoryResult
 	for _, db := range opts.Databases {
-		res, err := memoryOnce(ctx, bin, filepath.Join(dir, db), db, opts, pg, log)
+		results, err := memoryOnce(ctx, bin, filepath.Join(dir, db), db, opts, pg, log)
 		if err != nil {
 			return nil, fmt.Errorf("memory on %s: %w", db, err)
 		}
-		log.Info().Str("database", db).Float64("rss_per_conversation_kib", res.RSSPerConvKiB).
-			Float64("live_heap_per_conversation_kib", res.LiveHeapPerConvKiB).Msg("Memory measured")
-		out = append(out, res)
+		out = append(out, results...)
 	}
 	return out, nil
 }
@@ -104,7 +118,7 @@ func buildService(ctx context.Context, bin string) error {
 	return nil
 }
 
-func memoryOnce(ctx context.Context, bin, dir, db string, opts memoryOptions, pg *pgcluster.Cluster, log zerolog.Logger) (*memoryResult, error) {
+func memoryOnce(ctx context.Context, bin, dir, db string, opts memoryOptions, pg *pgcluster.Cluster, log zerolog.Logger) ([]*memoryResult, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -161,7 +175,8 @@ func memoryOnce(ctx context.Context, bin, dir, db string, opts memoryOptions, pg
 	}
 	client := newDriver(1)
 	defer client.CloseIdleConnections()
-	waitCtx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	// Opening conversations runs at tens a second on two loaded cores.
+	waitCtx, cancel := context.WithTimeout(ctx, 10*time.Minute+time.Duration(opts.Conversations)*50*time.Millisecond)
 	defer cancel()
 	if err = waitRows(waitCtx, dbConn, `SELECT COUNT(*) FROM tenant_space`, len(cfg.Tenants)); err != nil {
 		return nil, fmt.Errorf("the tenants' spaces: %w", err)
@@ -184,28 +199,38 @@ func memoryOnce(ctx context.Context, bin, dir, db string, opts memoryOptions, pg
 	}
 	calls := fake.Counts()
 	begin := time.Now()
-	if err = open(opts.Warmup, opts.Conversations, "mem-"); err != nil {
-		return nil, err
-	}
-	res.Seconds = time.Since(begin).Seconds()
-	res.ConvsPerS = float64(opts.Conversations) / res.Seconds
-	res.HomeserverCalls = map[string]int{}
-	for kind, n := range fake.Counts() {
-		if d := n - calls[kind]; d > 0 {
-			res.HomeserverCalls[kind] = d
+	var out []*memoryResult
+	done := 0
+	for _, stop := range opts.stops() {
+		if err = open(opts.Warmup+done, stop-done, fmt.Sprintf("mem-%d-", stop)); err != nil {
+			return nil, err
 		}
+		done = stop
+		at := *res
+		at.Conversations = stop
+		at.Seconds = time.Since(begin).Seconds()
+		at.ConvsPerS = float64(stop) / at.Seconds
+		at.HomeserverCalls = map[string]int{}
+		for kind, n := range fake.Counts() {
+			if d := n - calls[kind]; d > 0 {
+				at.HomeserverCalls[kind] = d
+			}
+		}
+		if err = at.read(ctx, svc, false); err != nil {
+			return nil, err
+		}
+		per := func(before, after int64) float64 { return float64(after-before) / float64(stop) }
+		at.RSSPerConvKiB = per(at.BeforeRSSKiB, at.AfterRSSKiB)
+		at.AnonPerConvKiB = per(at.BeforeAnonKiB, at.AfterAnonKiB)
+		at.LiveHeapPerConvKiB = per(int64(at.BeforeLiveHeapMB)*1024, int64(at.AfterLiveHeapMB)*1024)
+		log.Info().Str("database", db).Int("conversations", stop).Float64("rss_per_conversation_kib", at.RSSPerConvKiB).
+			Float64("live_heap_per_conversation_kib", at.LiveHeapPerConvKiB).Msg("Memory measured")
+		out = append(out, &at)
 	}
-	if err = res.read(ctx, svc, false); err != nil {
-		return nil, err
-	}
-	per := func(before, after int64) float64 { return float64(after-before) / float64(opts.Conversations) }
-	res.RSSPerConvKiB = per(res.BeforeRSSKiB, res.AfterRSSKiB)
-	res.AnonPerConvKiB = per(res.BeforeAnonKiB, res.AfterAnonKiB)
-	res.LiveHeapPerConvKiB = per(int64(res.BeforeLiveHeapMB)*1024, int64(res.AfterLiveHeapMB)*1024)
 	if unknown := fake.Unrecognized(); len(unknown) > 0 {
 		log.Warn().Interface("requests", unknown).Msg("The fake homeserver got requests it does not implement; figures may be off")
 	}
-	return res, nil
+	return out, nil
 }
 
 // read takes the before or after reading, once the process had a moment to settle.

@@ -50,7 +50,7 @@ var dbCounter atomic.Int64
 // every conversation exists and everything it sent at the start (welcome, side room
 // introduction, the rooms' place in the tenant's space) reached the homeserver: the
 // measured phase then sees a service in its steady state.
-func startOurs(ctx context.Context, w workload, pg *pgcluster.Cluster, encryption bool, log zerolog.Logger) (_ *ours, err error) {
+func startOurs(ctx context.Context, w workload, pg *pgcluster.Cluster, encryption bool, log zerolog.Logger, configure ...func(*config.Config)) (_ *ours, err error) {
 	o := &ours{}
 	defer func() {
 		if err != nil {
@@ -76,6 +76,9 @@ func startOurs(ctx context.Context, w workload, pg *pgcluster.Cluster, encryptio
 	cfg, err := benchConfig(ctx, o.dir, listen, o.fake.URL, pg, encryption)
 	if err != nil {
 		return nil, err
+	}
+	for _, change := range configure {
+		change(cfg)
 	}
 	svc := bridge.New(cfg, log)
 	if err = svc.Start(log.WithContext(ctx)); err != nil {

@@ -35,13 +35,22 @@ type relayResult struct {
 }
 
 type latencyResult struct {
-	What      string        `json:"what"`
-	Relayed   distribution  `json:"relayed_ms"`
-	Direct    distribution  `json:"direct_ms"`
-	RatioP50  float64       `json:"ratio_p50"` // relayed / direct
+	What    string       `json:"what"`
+	Relayed distribution `json:"relayed_ms"`
+	Direct  distribution `json:"direct_ms"`
+	// Bare is the same path as Relayed through the bare relay bot (barerelay.go):
+	// the baseline a relay can reach.
+	Bare distribution `json:"bare_relay_ms"`
+	// Relayed / bare relay, and the service's own part: relayed - bare relay.
+	RatioBareP50 float64 `json:"ratio_bare_p50"`
+	RatioBareP95 float64 `json:"ratio_bare_p95"`
+	OwnP50       float64 `json:"own_p50_ms"`
+	OwnP95       float64 `json:"own_p95_ms"`
+	// Relayed / direct DM (a relay pays a second homeserver trip the DM does not).
+	RatioP50  float64       `json:"ratio_p50"`
 	RatioP95  float64       `json:"ratio_p95"`
 	AddedP50  float64       `json:"added_p50_ms"` // relayed - direct
-	SamplesMS [2][]float64  `json:"samples_ms"`   // relayed, direct, in sending order
+	SamplesMS [3][]float64  `json:"samples_ms"`   // relayed, direct, bare relay, in sending order
 	Customer  customerTimes `json:"customer_send_ms"`
 	Hops      *hops         `json:"relayed_hops_ms,omitempty"`
 }
@@ -65,6 +74,7 @@ type hops struct {
 type customerTimes struct {
 	Relayed distribution `json:"relayed"`
 	Direct  distribution `json:"direct"`
+	Bare    distribution `json:"bare_relay"`
 }
 
 type distribution struct {
@@ -114,22 +124,22 @@ func measureRelay(ctx context.Context, opts relayOptions, pg *pgcluster.Cluster,
 	return out, nil
 }
 
-// measureLatency sends n messages on each path, one at a time, alternating which
-// path goes first, and times each from the customer's send until the agent's client
-// has it.
+// pathOrders are the orders the paths take turns in, cycled through so that each
+// goes first, second and last as often.
+var pathOrders = [][]int{{0, 1, 2}, {2, 1, 0}, {1, 2, 0}, {0, 2, 1}, {2, 0, 1}, {1, 0, 2}}
+
+// measureLatency sends n messages on each path, one at a time, changing which path
+// goes first, and times each from the customer's send until the agent's client has it.
 func measureLatency(ctx context.Context, bed *relayBed, n int, log zerolog.Logger) (latencyResult, error) {
 	res := latencyResult{What: "customer's PUT /send on the customer homeserver until the agent's /sync on the business homeserver delivers it: " +
 		"relayed = customer DM with the business identity -> federation -> appservice transaction -> the service -> ghost's copy in the desk room; " +
-		"direct = customer DM with the agent -> federation. One message at a time, the next after the previous arrived; paths alternate, unencrypted rooms"}
-	var sendMS [2][]float64
+		"bare relay = customer DM with a bare mautrix bot -> federation -> its appservice transaction -> the bot's handler -> its ghost's copy in a desk room (no database); " +
+		"direct = customer DM with the agent -> federation. One message at a time, the next after the previous arrived; paths take turns, unencrypted rooms"}
+	var sendMS [3][]float64
 	var relayed []sample
 	paths := bed.paths()
 	for i := range n {
-		order := []int{0, 1}
-		if i%2 == 1 {
-			order = []int{1, 0}
-		}
-		for _, k := range order {
+		for _, k := range pathOrders[i%len(pathOrders)] {
 			p := paths[k]
 			body := fmt.Sprintf("lat-%s-%d", p.Name, i)
 			begin := time.Now()
@@ -152,10 +162,12 @@ func measureLatency(ctx context.Context, bed *relayBed, n int, log zerolog.Logge
 			log.Info().Int("messages", i+1).Int("of", n).Msg("Relay latency")
 		}
 	}
-	res.Relayed, res.Direct = distributionOf(res.SamplesMS[0]), distributionOf(res.SamplesMS[1])
-	res.Customer = customerTimes{Relayed: distributionOf(sendMS[0]), Direct: distributionOf(sendMS[1])}
+	res.Relayed, res.Direct, res.Bare = distributionOf(res.SamplesMS[0]), distributionOf(res.SamplesMS[1]), distributionOf(res.SamplesMS[2])
+	res.Customer = customerTimes{Relayed: distributionOf(sendMS[0]), Direct: distributionOf(sendMS[1]), Bare: distributionOf(sendMS[2])}
 	res.RatioP50, res.RatioP95 = res.Relayed.P50/res.Direct.P50, res.Relayed.P95/res.Direct.P95
 	res.AddedP50 = res.Relayed.P50 - res.Direct.P50
+	res.RatioBareP50, res.RatioBareP95 = res.Relayed.P50/res.Bare.P50, res.Relayed.P95/res.Bare.P95
+	res.OwnP50, res.OwnP95 = res.Relayed.P50-res.Bare.P50, res.Relayed.P95-res.Bare.P95
 	var err error
 	res.Hops, err = relayedHops(ctx, bed, relayed)
 	return res, err
@@ -214,8 +226,10 @@ type burstResult struct {
 	Runs     []burstRun `json:"runs"`
 	Relayed  summary    `json:"relayed_msgs_per_s"`
 	Direct   summary    `json:"direct_msgs_per_s"`
-	// Ratio is relayed / direct msgs/s, per round.
-	Ratio summary `json:"ratio"`
+	Bare     summary    `json:"bare_relay_msgs_per_s"`
+	// Ratio is relayed / direct msgs/s, RatioBare relayed / bare relay, per round.
+	Ratio     summary `json:"ratio"`
+	RatioBare summary `json:"ratio_bare"`
 }
 
 // measureBurst has the customer send n messages as fast as their homeserver accepts
@@ -224,15 +238,11 @@ type burstResult struct {
 func measureBurst(ctx context.Context, bed *relayBed, n, rounds int, log zerolog.Logger) (burstResult, error) {
 	res := burstResult{Messages: n, What: "customer sends the messages back to back (each PUT waits for the previous answer); clock from the first PUT until the agent's client has the last; order and duplicates checked on what the agent's client received"}
 	paths := bed.paths()
-	var rates [2][]float64
-	var ratios []float64
+	var rates [3][]float64
+	var ratios, ratiosBare []float64
 	for r := range rounds {
-		order := []int{0, 1}
-		if r%2 == 1 {
-			order = []int{1, 0}
-		}
-		var round [2]float64
-		for _, k := range order {
+		var round [3]float64
+		for _, k := range pathOrders[r%len(pathOrders)] {
 			run, err := burstOnce(ctx, bed, paths[k], n, r+1)
 			if err != nil {
 				return res, err
@@ -246,8 +256,12 @@ func measureBurst(ctx context.Context, bed *relayBed, n, rounds int, log zerolog
 		if round[1] > 0 {
 			ratios = append(ratios, round[0]/round[1])
 		}
+		if round[2] > 0 {
+			ratiosBare = append(ratiosBare, round[0]/round[2])
+		}
 	}
-	res.Relayed, res.Direct, res.Ratio = summarize(rates[0]), summarize(rates[1]), summarize(ratios)
+	res.Relayed, res.Direct, res.Bare = summarize(rates[0]), summarize(rates[1]), summarize(rates[2])
+	res.Ratio, res.RatioBare = summarize(ratios), summarize(ratiosBare)
 	return res, nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/contactcenter/contactcenter/config"
 	"github.com/contactcenter/contactcenter/internal/deploy"
 	"github.com/contactcenter/contactcenter/routing"
+	"github.com/contactcenter/contactcenter/testbed"
 	"github.com/contactcenter/contactcenter/testbed/pgcluster"
 )
 
@@ -35,6 +36,10 @@ type relayBed struct {
 	ghost           id.UserID
 	// directDM is the customer's DM with the agent.
 	directDM id.RoomID
+	// bare is the baseline relay bot: bareDM is the customer's DM with it, bareDesk
+	// where the agent sees its ghost's copies.
+	bare             *bareRelay
+	bareDM, bareDesk id.RoomID
 }
 
 // startRelayBed starts the deployment with one agent, registers the agent and a
@@ -60,7 +65,17 @@ func startRelayBed(ctx context.Context, db string, pg *pgcluster.Cluster, log ze
 			b.close()
 		}
 	}()
+	if b.bare, err = newBareRelay(); err != nil {
+		return nil, err
+	}
+	opts.MoreAppservices = func(business *testbed.Server) ([]string, error) {
+		path, err := b.bare.writeRegistration(business)
+		return []string{path}, err
+	}
 	if b.d, err = deploy.Start(ctx, opts); err != nil {
+		return nil, err
+	}
+	if err = b.bare.start(ctx, b.d.Bed.Business.URL, b.d.Bed.Business.ServerName, log); err != nil {
 		return nil, err
 	}
 	agentAcct, err := b.d.Bed.Business.Register(ctx, "agent", "agent-password", false)
@@ -90,6 +105,12 @@ func startRelayBed(ctx context.Context, db string, pg *pgcluster.Cluster, log ze
 		return nil, fmt.Errorf("direct DM: %w", err)
 	}
 	if err = joinWhenInvited(ctx, b.agent.Client, b.directDM); err != nil {
+		return nil, err
+	}
+	if b.bareDM, err = b.openDM(ctx, b.bare.bot); err != nil {
+		return nil, fmt.Errorf("DM with the bare relay: %w", err)
+	}
+	if b.bareDesk, err = b.bare.setUp(ctx, b.agent.Client, b.customer.UserID, b.bareDM); err != nil {
 		return nil, err
 	}
 	for _, p := range b.paths() {
@@ -193,12 +214,16 @@ type path struct {
 const (
 	pathRelayed = "relayed"
 	pathDirect  = "direct"
+	pathBare    = "bare_relay"
 )
 
+// paths are, in this order: through the service, the direct DM, through the bare
+// relay bot.
 func (b *relayBed) paths() []path {
 	return []path{
 		{Name: pathRelayed, from: b.serviceDM, to: b.desk, sender: b.ghost},
 		{Name: pathDirect, from: b.directDM, to: b.directDM, sender: b.customer.UserID},
+		{Name: pathBare, from: b.bareDM, to: b.bareDesk, sender: b.bare.ghost},
 	}
 }
 
@@ -241,5 +266,8 @@ func (b *relayBed) close() {
 	}
 	if b.d != nil {
 		b.d.Close()
+	}
+	if b.bare != nil {
+		b.bare.close()
 	}
 }

@@ -16,8 +16,10 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/contactcenter/contactcenter/adminapi"
 	"github.com/contactcenter/contactcenter/config"
 	"github.com/contactcenter/contactcenter/contextapi"
+	"github.com/contactcenter/contactcenter/dashboard"
 	"github.com/contactcenter/contactcenter/internal/deploy"
 	"github.com/contactcenter/contactcenter/routing"
 )
@@ -36,8 +38,11 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	keys := map[string]string{}
-	configure := func(cfg *config.Config) { configureDemo(cfg, keys) }
+	keys, adminKeys := map[string]string{}, map[string]string{}
+	configure := func(cfg *config.Config) {
+		configureDemo(cfg, keys)
+		configureOutbound(cfg, adminKeys)
+	}
 	d, err := deploy.Start(ctx, deploy.Options{Dir: dir, Configure: configure, Log: log})
 	if err != nil {
 		fail(err)
@@ -46,6 +51,10 @@ func main() {
 	manifest, err := populate(ctx, d, keys)
 	if err != nil {
 		fail(err)
+	}
+	manifest.AdminAPI = &API{URL: "http://" + d.Service.Addr() + adminapi.PathPrefix, Keys: adminKeys}
+	if addr := d.Service.MetricsAddr(); addr != "" {
+		manifest.Metrics = &Metrics{URL: "http://" + addr + "/metrics"}
 	}
 	manifest.Ready = true
 	data, _ := json.MarshalIndent(manifest, "", "  ")
@@ -86,8 +95,9 @@ func prepareDir() (string, error) {
 }
 
 // configureDemo gives the sandbox two tenants, so that tenant isolation can be tried,
-// lists the demo staff as each tenant's agents and supervisors, and gives each tenant
-// a context API key (keys: tenant ID → key; the config keeps only the hash).
+// lists the demo staff as each tenant's agents and supervisors, gives each tenant
+// a context API key (keys: tenant ID → key; the config keeps only the hash) and turns
+// the dashboard and the metrics listener on.
 func configureDemo(cfg *config.Config, keys map[string]string) {
 	cfg.Logging.Level = "info"
 	cfg.Tenants[0].Staff = nil
@@ -105,6 +115,12 @@ func configureDemo(cfg *config.Config, keys map[string]string) {
 			UserID: fmt.Sprintf("@%s:%s", u.localpart, cfg.Homeserver.Domain), Name: u.name, Role: routing.Role(u.role),
 		})
 	}
+	// The dashboard on the service's own listener; the homeservers are on loopback with
+	// self-signed certificates, which only a test bed may accept.
+	cfg.Dashboard.PublicURL = cfg.Appservice.Address + dashboard.PathPrefix
+	cfg.Dashboard.FederationInsecureTLS, cfg.Dashboard.FederationPrivateAddresses = true, true
+	// Prometheus metrics on a free loopback port (sandbox.json's metrics.url).
+	cfg.Metrics.Listen = "127.0.0.1:0"
 	for i := range cfg.Tenants {
 		t := &cfg.Tenants[i]
 		keys[t.ID] = contextapi.NewKey()

@@ -22,6 +22,11 @@ type Manifest struct {
 	Tenants            []Tenant   `json:"tenants"`
 	Users              []User     `json:"users"`
 	API                *API       `json:"api,omitempty"`
+	Dashboard          *Dashboard `json:"dashboard,omitempty"`
+	// Metrics is the Prometheus endpoint (GET, no authentication: loopback only).
+	Metrics *Metrics `json:"metrics,omitempty"`
+	// AdminAPI is the tenants' admin API (staff, workflow, outbound contact).
+	AdminAPI *API `json:"admin_api,omitempty"`
 }
 
 type Homeserver struct {
@@ -51,6 +56,16 @@ type API struct {
 	Keys map[string]string `json:"keys"`
 }
 
+// Dashboard is the live dashboard's address; staff sign in with !dashboard's link.
+type Dashboard struct {
+	URL string `json:"url"`
+}
+
+// Metrics is the Prometheus endpoint's address.
+type Metrics struct {
+	URL string `json:"url"`
+}
+
 // demoUser is someone the sandbox registers.
 type demoUser struct {
 	localpart, name, role string
@@ -76,6 +91,9 @@ func populate(ctx context.Context, d *deploy.Deployment, keys map[string]string)
 		CustomerHomeserver: Homeserver{d.Bed.Customer.URL, d.Bed.Customer.ServerName},
 		BusinessHomeserver: Homeserver{d.Bed.Business.URL, d.Bed.Business.ServerName},
 		API:                &API{URL: "http://" + d.Service.Addr() + contextapi.PathPrefix, Keys: keys},
+	}
+	if d.Config.Dashboard.Enabled() {
+		m.Dashboard = &Dashboard{URL: d.Config.Dashboard.PublicURL}
 	}
 	for i := range d.Config.Tenants {
 		t := &d.Config.Tenants[i]
@@ -171,6 +189,10 @@ func printWelcome(m *Manifest, dir string, took time.Duration) {
 	fmt.Println("\nCustomers start a conversation by DMing a business identity:")
 	for _, t := range m.Tenants {
 		fmt.Printf("  %-8s %s\n", t.Name, t.BusinessUser)
+	}
+	if m.Dashboard != nil {
+		fmt.Printf("\nLive dashboard: %s — staff get a sign-in link with !dashboard in their control room\n"+
+			"(supervisors also see it pinned there in an Element served over http: Element on https refuses an http widget).\n", m.Dashboard.URL)
 	}
 	fmt.Printf("\nMachine-readable: %s/sandbox.json. Press Ctrl-C to stop and clean up.\n", dir)
 }

@@ -31,7 +31,10 @@ type Options struct {
 	Configure func(cfg *config.Config)
 	// NoService starts the homeservers only.
 	NoService bool
-	Log       zerolog.Logger
+	// MoreAppservices, if set, returns registration files of other appservices for
+	// the business server (a benchmark's baseline bot), once its name is known.
+	MoreAppservices func(business *testbed.Server) ([]string, error)
+	Log             zerolog.Logger
 }
 
 // Deployment is a running local system.
@@ -74,7 +77,11 @@ func Start(ctx context.Context, opts Options) (d *Deployment, err error) {
 		// The registration's namespaces name the business server, whose name is only
 		// known once the test bed has chosen its ports.
 		BusinessAppservicesFor: func(business *testbed.Server) ([]string, error) {
-			return []string{d.RegistrationPath}, d.writeConfig(business, port)
+			if err := d.writeConfig(business, port); err != nil || opts.MoreAppservices == nil {
+				return []string{d.RegistrationPath}, err
+			}
+			more, err := opts.MoreAppservices(business)
+			return append([]string{d.RegistrationPath}, more...), err
 		},
 	})
 	if err != nil {

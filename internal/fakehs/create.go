@@ -202,6 +202,9 @@ func (s *Server) memberChange(kind string) func(w http.ResponseWriter, r *http.R
 		}
 		s.setStateLocked(room, user, "m.room.member", req.UserID, mustJSON(membership))
 		s.counts[kind]++
+		if kind == "invite" {
+			s.invitesTo[req.UserID]++
+		}
 		writeJSON(w, http.StatusOK, struct{}{})
 	}
 }

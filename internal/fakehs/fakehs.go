@@ -70,6 +70,7 @@ type Server struct {
 	roomState map[string]map[stateKey]*stateEvent
 	media     map[string]media // "server/id" -> content
 	counts    map[string]int   // requests by kind, see Counts
+	invitesTo map[string]int   // user -> invites that succeeded, see InvitesTo
 }
 
 // Start listens on a free loopback port and serves until Close.
@@ -88,6 +89,7 @@ func Start(opts Options) (*Server, error) {
 		sendsPerRoom: map[string]int{}, changed: make(chan struct{}), unknown: map[string]int{},
 		devices: map[string]device{}, deviceKeys: map[string]map[string]json.RawMessage{}, crossSigning: map[string]crossSigning{},
 		roomState: map[string]map[stateKey]*stateEvent{}, media: map[string]media{}, counts: map[string]int{},
+		invitesTo: map[string]int{},
 	}
 	s.srv = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.srv.Serve(ln) }()
@@ -223,6 +225,13 @@ func (s *Server) Counts() map[string]int {
 		out[k] = v
 	}
 	return out
+}
+
+// InvitesTo is how many invites of a user succeeded, in any room.
+func (s *Server) InvitesTo(user string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.invitesTo[user]
 }
 
 // Unrecognized lists the requests answered M_UNRECOGNIZED, with counts.

@@ -51,6 +51,11 @@ func Ensure(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return EnsureDir(ctx, dir)
+}
+
+// EnsureDir is Ensure for the npm project in dir.
+func EnsureDir(ctx context.Context, dir string) error {
 	for _, tool := range []string{"node", "npm"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			return fmt.Errorf("%w: %v", ErrNoNode, err)

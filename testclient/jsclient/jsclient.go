@@ -78,16 +78,25 @@ func Start(ctx context.Context) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	return StartDriver(ctx, dir, "driver.mjs")
+}
+
+// StartDriver spawns `node script` in dir, a script that speaks this package's
+// protocol (one JSON command per stdin line, one answer per stdout line, id 0
+// answered once ready), and waits for it to report ready. Other Node drivers
+// (testclient/browser) reuse the protocol through Call.
+func StartDriver(ctx context.Context, dir, script string) (*Client, error) {
 	c := &Client{
 		pending: map[int64]chan response{},
 		stderr:  &lineRing{max: 50, tee: os.Getenv("JSCLIENT_STDERR") != ""},
 		exited:  make(chan struct{}),
 	}
-	c.cmd = exec.Command("node", "driver.mjs")
+	c.cmd = exec.Command("node", script)
 	c.cmd.Dir = dir
 	c.cmd.Stderr = c.stderr
 	// The driver dies with the test process even if Close is never called.
 	c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	var err error
 	if c.stdin, err = c.cmd.StdinPipe(); err != nil {
 		return nil, err
 	}
@@ -106,6 +115,13 @@ func Start(ctx context.Context) (*Client, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// Call sends cmd with args to the driver and decodes its result into out (if
+// non-nil); for drivers started with StartDriver. timeout is the command's own
+// timeout (0: DefaultCallTimeout).
+func (c *Client) Call(ctx context.Context, cmd string, args map[string]any, timeout time.Duration, out any) error {
+	return c.call(ctx, cmd, args, timeout, out)
 }
 
 func (c *Client) readLoop(stdout io.Reader) {

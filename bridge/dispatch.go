@@ -1,0 +1,178 @@
+package bridge
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/contactcenter/contactcenter/bot"
+	"github.com/contactcenter/contactcenter/bridge/transport"
+	"github.com/contactcenter/contactcenter/database"
+)
+
+// errPermanent marks a failure that retrying cannot fix.
+var errPermanent = transport.ErrPermanent
+
+func permanent(err error) error { return transport.Permanent(err) }
+
+// job is one inbox entry being handled, with its event parsed. Handlers do their
+// network side effects first (they must be idempotent), then Commit their database
+// writes: the writes and the entry's "handled" mark are one database transaction.
+type job struct {
+	*transport.Job
+	entry *database.InboxEntry
+	evt   *event.Event
+}
+
+// handleEntry parses one stored event and dispatches it; the transport commits it if
+// the handler did not.
+func (b *Bridge) handleEntry(ctx context.Context, tj *transport.Job) error {
+	evt, err := parseEvent(tj.Entry.Body)
+	if err != nil {
+		return permanent(err)
+	}
+	j := &job{Job: tj, entry: tj.Entry, evt: evt}
+	ctx = zerolog.Ctx(ctx).With().Stringer("event_id", evt.ID).Str("type", evt.Type.Type).Logger().WithContext(ctx)
+	return b.dispatch(ctx, j)
+}
+
+// giveUp runs in the transaction that gives up an event that cannot be handled. If it
+// is a customer's message the service could not decrypt, the customer is asked to send
+// it again: what they said must not vanish silently.
+func (b *Bridge) giveUp(ctx context.Context, entry *database.InboxEntry, cause error) error {
+	evt, err := parseEvent(entry.Body)
+	if err != nil || evt.Type != event.EventEncrypted {
+		return nil
+	}
+	room, err := b.DB.CustomerRoom.Get(ctx, evt.RoomID)
+	if err != nil || room == nil || evt.Sender != room.Customer {
+		return err
+	}
+	t := b.TenantByID(room.TenantID)
+	if t == nil {
+		return nil
+	}
+	return b.DB.Outbox.Enqueue(ctx, transport.Key("unreadable", evt.ID), room.RoomID, t.UserID,
+		event.EventMessage, bot.Notice(bot.UnreadableMessage), b.now())
+}
+
+// parseEvent decodes a stored event the way the appservice package would have.
+func parseEvent(raw []byte) (*event.Event, error) {
+	var evt event.Event
+	if err := json.Unmarshal(raw, &evt); err != nil {
+		return nil, fmt.Errorf("stored event is not valid: %w", err)
+	}
+	evt.Type.Class = event.MessageEventType
+	if evt.StateKey != nil {
+		evt.Type.Class = event.StateEventType
+	}
+	if err := evt.Content.ParseRaw(evt.Type); err != nil && !errors.Is(err, event.ErrUnsupportedContentType) && !errors.Is(err, event.ErrContentAlreadyParsed) {
+		return nil, fmt.Errorf("event content does not match its type: %w", err)
+	}
+	return &evt, nil
+}
+
+// dispatch routes an event by the room it is in and its type. The state store learns
+// every state event first, so handlers see the room as it is after the event.
+func (b *Bridge) dispatch(ctx context.Context, j *job) error {
+	evt := j.evt
+	if evt.StateKey != nil {
+		mautrix.UpdateStateStore(ctx, b.StateStore, evt)
+		if evt.Type == event.StateEncryption {
+			b.encryptedRooms.forget(evt.RoomID)
+		}
+	}
+	if evt.Type == event.StateMember {
+		b.callsOnMember(evt)
+		return b.handleMember(ctx, j)
+	}
+	if b.isOurs(evt.Sender) {
+		return nil
+	}
+	role, err := b.classifyRoom(ctx, evt.RoomID)
+	if err != nil || role.kind == notOurRoom {
+		return err
+	}
+	tenant := b.TenantByID(role.tenantID)
+	if tenant == nil {
+		zerolog.Ctx(ctx).Warn().Str("tenant", role.tenantID).Msg("Event in a room of a tenant that is no longer configured")
+		return nil
+	}
+	if evt.Type == event.EventEncrypted {
+		if evt, err = tenant.decrypt(ctx, evt, j.entry.Attempts); err != nil {
+			return err
+		}
+		j.evt = evt
+	}
+	switch role.kind {
+	case controlRoom:
+		if isCallEvent(evt) {
+			b.superviseSignal(ctx, role.staff, evt)
+			return nil
+		}
+		return b.handleControl(ctx, j, tenant, role.staff)
+	case staffRoom:
+		if isCallEvent(evt) {
+			if tenant.staffEntry(evt.Sender) != nil {
+				b.handleDeskCallSignal(ctx, role.conv, evt)
+			}
+			return nil
+		}
+		return tenant.convo(role.conv, j).handleStaffRoom(ctx)
+	}
+	if handled, err := b.handleCustomerCallSignal(ctx, j, tenant, role.customer); handled || err != nil {
+		return err
+	}
+	switch evt.Type {
+	case event.EventMessage, event.EventSticker, event.EventReaction, event.EventRedaction,
+		event.EventUnstablePollStart, event.EventUnstablePollResponse:
+		return b.handleCustomerEvent(ctx, j, tenant, role.customer)
+	}
+	return nil
+}
+
+// roomKind is what a room is to the service.
+type roomKind int
+
+const (
+	notOurRoom roomKind = iota
+	customerRoom
+	controlRoom
+	// staffRoom is a conversation's desk or side room.
+	staffRoom
+)
+
+// roomRole is a room's kind and its record: the customer room, the staff member
+// whose control room it is, or the conversation whose desk or side room it is.
+type roomRole struct {
+	kind     roomKind
+	tenantID string
+	customer *database.CustomerRoom
+	staff    *database.StaffMember
+	conv     *database.Conversation
+}
+
+// classifyRoom finds what a room is to the service.
+func (b *Bridge) classifyRoom(ctx context.Context, roomID id.RoomID) (roomRole, error) {
+	if room, err := b.DB.CustomerRoom.Get(ctx, roomID); err != nil {
+		return roomRole{}, err
+	} else if room != nil {
+		return roomRole{kind: customerRoom, tenantID: room.TenantID, customer: room}, nil
+	}
+	if staff, err := b.DB.Staff.ByControlRoom(ctx, roomID); err != nil {
+		return roomRole{}, err
+	} else if staff != nil {
+		return roomRole{kind: controlRoom, tenantID: staff.TenantID, staff: staff}, nil
+	}
+	conv, err := b.DB.Conversation.ByStaffRoom(ctx, roomID)
+	if err != nil || conv == nil {
+		return roomRole{}, err
+	}
+	return roomRole{kind: staffRoom, tenantID: conv.TenantID, conv: conv}, nil
+}

@@ -1,0 +1,69 @@
+package database_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/contactcenter/contactcenter/database"
+)
+
+// The copies of one relayed event are queued in one statement each for the outbox
+// and the event map: in the order given, once however often they are queued, noted
+// for the wake-up, and found again by Translate once sent.
+func TestRelayCopiesInOneStatement(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db *database.Database) {
+		ctx := context.Background()
+		now := time.UnixMilli(1_700_000_000_000)
+		origin, desk, side := id.RoomID("!dm:y"), id.RoomID("!desk:x"), id.RoomID("!side:x")
+		rows := []database.OutboxRow{
+			{DedupeKey: "relay|desk|$m", RoomID: desk, Sender: "@ghost:x", EventType: event.EventMessage, Content: map[string]string{"body": "a"}, RefsFrom: origin},
+			{DedupeKey: "relay|side|$m", RoomID: side, Sender: "@acme:x", EventType: event.EventMessage, Content: map[string]string{"body": "b"}, RefsFrom: origin},
+			{DedupeKey: "relay|desk|$m2", RoomID: desk, Sender: "@ghost:x", EventType: event.EventMessage, Content: map[string]string{"body": "c"}},
+		}
+		copies := []database.Copy{{Room: desk, OutboxKey: "relay|desk|$m"}, {Room: side, OutboxKey: "relay|side|$m"}}
+		for range 2 {
+			collect, queued := database.CollectEnqueued(ctx)
+			err := db.DoTxn(collect, nil, func(ctx context.Context) error {
+				if err := db.Outbox.EnqueueMany(ctx, rows, now); err != nil {
+					return err
+				}
+				return db.EventMap.AddCopies(ctx, origin, "$m", "@c:y", 7, copies)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := queued.Rooms(); len(got) != 2 || got[0] != desk || got[1] != side {
+				t.Fatalf("rooms noted = %v", got)
+			}
+		}
+		heads, err := db.Outbox.Heads(ctx, desk, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(heads) != 2 || heads[0].DedupeKey != "relay|desk|$m" || heads[1].DedupeKey != "relay|desk|$m2" ||
+			heads[0].RefsFrom != origin || heads[1].RefsFrom != "" || string(heads[0].Content) != `{"body":"a"}` {
+			t.Fatalf("desk heads = %+v", heads)
+		}
+		if err = db.EventMap.SetCopy(ctx, "relay|side|$m", "$copy"); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := db.EventMap.Translate(ctx, origin, "$m", side); err != nil || got != "$copy" {
+			t.Fatalf("Translate = %q, %v", got, err)
+		}
+		if author, err := db.EventMap.AuthorOf(ctx, side, "$copy"); err != nil || author != "@c:y" {
+			t.Fatalf("AuthorOf = %q, %v", author, err)
+		}
+		var conv int64
+		if err = db.QueryRow(ctx, `SELECT conversation_id FROM event_map WHERE outbox_key = 'relay|desk|$m'`).Scan(&conv); err != nil || conv != 7 {
+			t.Fatalf("conversation = %d, %v", conv, err)
+		}
+		var n int
+		if err = db.QueryRow(ctx, `SELECT COUNT(*) FROM outbox`).Scan(&n); err != nil || n != 3 {
+			t.Fatalf("outbox rows = %d, %v", n, err)
+		}
+	})
+}
