@@ -184,8 +184,14 @@ func relayedHops(ctx context.Context, bed *relayBed, samples []sample) (*hops, e
 	var toService, handling, sending, toAgent []float64
 	for _, s := range samples {
 		var received, handled, sent int64
-		err := bed.d.Service.DB.QueryRow(ctx, `SELECT i.received_at, i.handled_at, o.sent_at FROM inbox i, outbox o
-			WHERE i.event_key = $1 AND o.dedupe_key = $2`, s.evtID.String(), fmt.Sprintf("relay|%s|%s", bed.desk, s.evtID)).Scan(&received, &handled, &sent)
+		// The agent can have the copy a moment before the service has recorded it sent.
+		waitCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := pollUntil(waitCtx, 10*time.Millisecond, func() (bool, error) {
+			err := bed.d.Service.DB.QueryRow(ctx, `SELECT i.received_at, COALESCE(i.handled_at, 0), COALESCE(o.sent_at, 0) FROM inbox i, outbox o
+				WHERE i.event_key = $1 AND o.dedupe_key = $2`, s.evtID.String(), fmt.Sprintf("relay|%s|%s", bed.desk, s.evtID)).Scan(&received, &handled, &sent)
+			return sent != 0, err
+		})
+		cancel()
 		if err != nil {
 			return nil, fmt.Errorf("timestamps of %s: %w", s.evtID, err)
 		}
