@@ -25,7 +25,8 @@ test: vet vulncheck
 # failing input kept under testdata/fuzz run in every `go test`).
 FUZZ_TARGETS := ./bridge:FuzzDecodeTransaction ./bridge:FuzzParseEvent ./bridge:FuzzPrivacyFilter ./bot:FuzzParseCommand ./bot:FuzzParseOffer \
 	./bot:FuzzParseTextAnswer ./linkcode:FuzzFind ./contextapi:FuzzDecode ./contextmap:FuzzParseGeoURI \
-	./routing:FuzzParseExpr ./routing:FuzzWorkflowYAML ./voice:FuzzParseCallEvent ./outbound:FuzzRuleCategories ./adminapi:FuzzDecodeAdmin
+	./routing:FuzzParseExpr ./routing:FuzzWorkflowYAML ./voice:FuzzParseCallEvent ./outbound:FuzzRuleCategories ./adminapi:FuzzDecodeAdmin \
+	./internal/strictjson:FuzzDecode
 FUZZ_TIME ?= 3s
 fuzz:
 	@listed=$(words $(FUZZ_TARGETS)); found=$$(git grep --untracked -h '^func Fuzz' -- '*_test.go' | wc -l); \

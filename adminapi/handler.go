@@ -11,7 +11,6 @@ package adminapi
 
 import (
 	_ "embed"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -22,6 +21,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/contactcenter/contactcenter/database"
+	"github.com/contactcenter/contactcenter/internal/strictjson"
 	"github.com/contactcenter/contactcenter/outbound"
 	"github.com/contactcenter/contactcenter/reportapi"
 	"github.com/contactcenter/contactcenter/reporting"
@@ -49,6 +49,8 @@ type Tenant struct {
 	CheckStaff func(userID string) error
 	// Reports are the tenant's report settings (config.Tenant.ReportSettings).
 	Reports reporting.Settings
+	// CannedReplies are the config's canned replies by name (canned.go).
+	CannedReplies map[string]string
 }
 
 // Handler serves the admin API. It is safe for concurrent use.
@@ -122,6 +124,9 @@ var routes = []route{
 	{http.MethodGet, "reports/conversations.csv", database.ScopeTenant, (*Handler).reportCSV},
 	{http.MethodGet, "recordings", database.ScopeTenant, (*Handler).listRecordings},
 	{http.MethodGet, "recordings/{id}/{direction}", database.ScopeTenant, (*Handler).getRecording},
+	{http.MethodGet, "canned_replies", database.ScopeTenant, (*Handler).listCanned},
+	{http.MethodPut, "canned_replies/{name}", database.ScopeTenant, (*Handler).putCanned},
+	{http.MethodDelete, "canned_replies/{name}", database.ScopeTenant, (*Handler).deleteCanned},
 }
 
 // ServeHTTP serves the description to anyone, and everything else to a key only,
@@ -170,7 +175,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, who.tenant, apiErr)
 		return
 	}
-	writeJSON(w, status, result)
+	strictjson.Write(w, status, result)
 }
 
 func match(r *http.Request) (*route, []string, *apiError) {
@@ -232,14 +237,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, tenant string, e 
 	if e.allow != "" {
 		w.Header().Set("Allow", e.allow)
 	}
-	writeJSON(w, e.status, e.body())
-}
-
-func writeJSON(w http.ResponseWriter, status int, body any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(body) // the client may be gone
+	strictjson.Write(w, e.status, e.body())
 }
 
 // notify tells the backend of a committed change; a failure is logged, not

@@ -102,8 +102,8 @@ var (
 // Commands is the table, in the order the help lists them.
 var Commands = CommandTable{
 	CmdReady, CmdAway, CmdBusy, CmdOff, CmdStatus, CmdAccept, CmdDecline, CmdConversations, CmdMonitor, CmdDashboard,
-	CmdReach, CmdPass,
-	CmdInvite, CmdRemove, CmdTransfer, CmdEnd,
+	CmdReach, CmdPass, CmdNote,
+	CmdInvite, CmdRemove, CmdTransfer, CmdEnd, CmdCanned, CmdCannedSend,
 	CmdListen, CmdWhisper, CmdBarge, CmdLeave,
 	CmdPrivacy, CmdIdentify, CmdStop, CmdCallback,
 	CmdHelp,

@@ -43,7 +43,8 @@ func (b *Bridge) adminAPI() (*adminapi.Handler, error) {
 		}
 		remote := tc.AllowRemoteAgents
 		tenants = append(tenants, adminapi.Tenant{ID: tc.ID, Policy: policy, TimeZone: policy.TimeZone(), Workflow: tc.Workflow,
-			CheckStaff: func(userID string) error { return b.checkStaffUser(userID, remote) }, Reports: reports})
+			CheckStaff: func(userID string) error { return b.checkStaffUser(userID, remote) }, Reports: reports,
+			CannedReplies: cannedByName(tc.AgentTools.CannedReplies)})
 	}
 	h, err := adminapi.New(b.DB, b, tenants)
 	if err != nil {

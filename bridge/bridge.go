@@ -87,6 +87,9 @@ type Bridge struct {
 
 	// encryptedRooms caches the state store's answer for sends (encryptedrooms.go).
 	encryptedRooms encryptedRooms
+	// native relays typing and read receipts and applies staff presence (nil: off;
+	// ephemeral.go).
+	native atomic.Pointer[nativeRelay]
 
 	// now is the clock; tests may replace it.
 	now func() time.Time
@@ -156,6 +159,7 @@ func (b *Bridge) Start(ctx context.Context) error {
 		{"room cleanup", b.startRoomCleanup},
 		{"voice", b.startVoice},
 		{"queues", b.startQueues},
+		{"typing and receipts", b.startNative},
 		{"staff", b.startStaff},
 		{"outbound", b.startOutboundLoop},
 	}

@@ -47,8 +47,14 @@ func (m *callManager) onAnswered(lc *liveCall, leg *voice.Leg) {
 	m.claimAgent(agent, lc)
 	b := m.b
 	err := b.doTxn(m.ctx, func(ctx context.Context) error {
-		if _, err := b.DB.Calls().Answered(ctx, lc.rowID, agent, b.now()); err != nil {
+		first, err := b.DB.Calls().Answered(ctx, lc.rowID, agent, b.now())
+		if err != nil {
 			return err
+		}
+		if !first { // a transfer's new agent
+			if _, err = b.DB.Calls().TakenOver(ctx, lc.rowID, agent); err != nil {
+				return err
+			}
 		}
 		if err := m.answeredRing(ctx, lc, agent); err != nil {
 			return err

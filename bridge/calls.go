@@ -3,6 +3,8 @@ package bridge
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -65,7 +67,27 @@ func (b *Bridge) startVoice(ctx context.Context) error {
 	mctx, cancel := context.WithCancel(log.WithContext(context.WithoutCancel(ctx)))
 	b.calls = &callManager{b: b, eng: eng, ring: b.Config.Voice.Ring(), log: log, ctx: mctx, cancel: cancel,
 		byCustomer: map[id.RoomID]*liveCall{}, byDesk: map[id.RoomID]*liveCall{}, onCall: map[id.UserID]*liveCall{}}
-	return b.calls.hangUpLeftovers(ctx)
+	return firstErr(b.calls.hangUpLeftovers(ctx), b.closeInterruptedRecordings(ctx))
+}
+
+// closeInterruptedRecordings settles the recordings a crash left open: their files
+// end where the process stopped writing, and once settled, retention deletes them
+// like any other.
+func (b *Bridge) closeInterruptedRecordings(ctx context.Context) error {
+	open, err := b.DB.Recordings().Unstopped(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range open {
+		var size int64
+		if fi, err := os.Stat(filepath.Join(b.Config.Voice.Recordings.Dir, r.Path)); err == nil {
+			size = fi.Size()
+		}
+		if err = b.DB.Recordings().Stop(ctx, r.ID, b.now(), size, 0, "interrupted"); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // stopVoice hangs up every live call (unknown_error: none is left ringing), waits

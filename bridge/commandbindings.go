@@ -56,6 +56,7 @@ var controlCommands = map[*bot.CommandSpec]func(*Bridge, context.Context, *contr
 	bot.CmdLeave:         (*Bridge).superviseControlCommand,
 	bot.CmdReach:         (*Bridge).proposalCommand,
 	bot.CmdPass:          (*Bridge).proposalCommand,
+	bot.CmdNote:          (*Bridge).noteCommand,
 	bot.CmdHelp: func(b *Bridge, ctx context.Context, c *controlCall) error {
 		return c.j.Commit(ctx, func(ctx context.Context) error { return b.reply(ctx, c.j, c.t, bot.ControlHelp) })
 	},
@@ -75,6 +76,8 @@ var conversationCommands = map[*bot.CommandSpec]func(context.Context, *conversat
 	bot.CmdHelp: func(ctx context.Context, call *conversationCall) error {
 		return call.answer(ctx, bot.SideHelp)
 	},
+	bot.CmdCanned:     cannedListCommand,
+	bot.CmdCannedSend: cannedSendCommand,
 }
 
 var customerCommands = map[*bot.CommandSpec]customerCommand{

@@ -247,8 +247,9 @@ func (c *convo) endPrompt(ctx context.Context, prompt *database.ConsentPrompt, b
 			shared = append(shared, p.Category)
 		}
 	}
-	return true, b.DB.Outbox.EnqueueRelay(ctx, outboxKey(prompt.Origin, "end"), conv.RoomID, t.UserID, event.EventUnstablePollEnd,
-		bot.PollEnd(id.EventID(prompt.Origin), shared), conv.RoomID, b.now())
+	return true, firstErr(b.DB.Outbox.EnqueueRelay(ctx, outboxKey(prompt.Origin, "end"), conv.RoomID, t.UserID, event.EventUnstablePollEnd,
+		bot.PollEnd(id.EventID(prompt.Origin), shared), conv.RoomID, b.now()),
+		c.markPromptAnswered(ctx, prompt, shared, by)) // promptedits.go
 }
 
 // afterDecisions tells everyone what changed: a receipt to the customer (readable,

@@ -36,6 +36,7 @@ func (b *Bridge) expirePrompts(ctx context.Context) {
 		if len(due) > 0 {
 			b.outbox.Wake()
 		}
+		b.expireWrapUps(ctx) // wrapup.go
 		select {
 		case <-ctx.Done():
 			return

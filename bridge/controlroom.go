@@ -207,6 +207,9 @@ func (b *Bridge) handleControl(ctx context.Context, j *job, t *Tenant, staff *da
 		}
 		return j.Commit(ctx, func(ctx context.Context) error { return b.reply(ctx, j, t, bot.NotStaffAnyMore(t.Name)) })
 	}
+	if handled, err := b.wrapUpAnswer(ctx, j, t, staff); handled || err != nil {
+		return err
+	}
 	if j.evt.Type != event.EventMessage {
 		convID, accept, ok, err := b.offerAnswer(ctx, j.evt, j.entry.Attempts < answerRetries)
 		if err != nil || !ok {

@@ -113,5 +113,6 @@ func (c *convo) end(ctx context.Context, why string, customerPresent bool) error
 		readOnly(c.DeskRoom, c.Ghost),
 		readOnly(c.SideRoom, t.UserID),
 		b.offerWaiting(ctx, t),
+		c.afterEnd(ctx, customerPresent),
 	)
 }

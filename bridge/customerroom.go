@@ -34,7 +34,7 @@ func (b *Bridge) handleMember(ctx context.Context, j *job) error {
 		return b.handleInvite(ctx, j, t, room)
 	}
 	if room == nil {
-		return nil
+		return b.staffLeft(ctx, j) // staffleave.go
 	}
 	t := b.TenantByID(room.TenantID)
 	if t == nil {
@@ -213,6 +213,9 @@ func (b *Bridge) handleCustomerEvent(ctx context.Context, j *job, t *Tenant, roo
 	}
 	if ok, err := b.customerEventAllowed(ctx, j, t, room); !ok {
 		return err
+	}
+	if handled, err := b.surveyInput(ctx, j, t, room); handled || err != nil {
+		return err // survey.go
 	}
 	conv, rooms, err := b.conversationFor(ctx, t, room.RoomID, room.Customer)
 	if err != nil {

@@ -90,6 +90,9 @@ func (b *Bridge) dispatch(ctx context.Context, j *job) error {
 	}
 	if evt.Type == event.StateMember {
 		b.callsOnMember(evt)
+		if left, err := b.staffLeftControlRoom(ctx, j); left || err != nil {
+			return err
+		}
 		return b.handleMember(ctx, j)
 	}
 	if b.isOurs(evt.Sender) {
@@ -131,7 +134,7 @@ func (b *Bridge) dispatch(ctx context.Context, j *job) error {
 	}
 	switch evt.Type {
 	case event.EventMessage, event.EventSticker, event.EventReaction, event.EventRedaction,
-		event.EventUnstablePollStart, event.EventUnstablePollResponse:
+		event.EventUnstablePollStart, event.EventUnstablePollResponse, eventPollResponse:
 		return b.handleCustomerEvent(ctx, j, tenant, role.customer)
 	}
 	return nil

@@ -2,10 +2,12 @@ package bridge
 
 import (
 	"context"
+	"time"
 
 	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
 
 	"github.com/contactcenter/contactcenter/bot"
 	"github.com/contactcenter/contactcenter/database"
@@ -29,20 +31,82 @@ func (b *Bridge) initLimits() {
 	}
 }
 
-// customerEventAllowed spends the customer's and their server's tokens for an event.
-// Over the limit the event is dropped; the customer is told once (in the event's
-// commit), then nothing until the rate allows again. What was allowed is never lost.
+// customerEventAllowed applies the customer's and their server's limits to an event.
+// Most were decided when their transaction was received (receiptLimiter): the tokens
+// are not spent twice, and of those over the limit only the first reaches here, to
+// tell the customer. The others (a call invite, what a /sync loop filed, a sender
+// taken for staff on receipt) spend their tokens here.
 func (b *Bridge) customerEventAllowed(ctx context.Context, j *job, t *Tenant, room *database.CustomerRoom) (bool, error) {
-	now := b.now()
-	okCustomer, firstCustomer := b.limits.customerEvents.Take(room.Customer.String(), now)
-	if !okCustomer {
-		return false, b.slowDown(ctx, j, t, room, firstCustomer)
+	switch j.entry.Source {
+	case database.SourceWithinLimit:
+		return true, nil
+	case database.SourceOverLimit:
+		return false, b.slowDown(ctx, j, t, room, true)
 	}
-	okServer, firstServer := b.limits.serverEvents.Take(room.Customer.Homeserver(), now)
-	if !okServer {
-		return false, b.slowDown(ctx, j, t, room, firstServer)
+	ok, first := b.takeEventTokens(room.Customer, b.now())
+	if !ok {
+		return false, b.slowDown(ctx, j, t, room, first)
 	}
 	return true, nil
+}
+
+// takeEventTokens spends a token of the sender and one of their server; first is set
+// on the first refusal since the sender was last allowed (the one they are told of).
+func (b *Bridge) takeEventTokens(sender id.UserID, now time.Time) (ok, first bool) {
+	if ok, first = b.limits.customerEvents.Take(sender.String(), now); !ok {
+		return false, first
+	}
+	return b.limits.serverEvents.Take(sender.Homeserver(), now)
+}
+
+// limitedOnReceipt are the event types that count against a customer's event limit
+// and are checked on receipt: what handleCustomerEvent takes, and encrypted events
+// (which decrypt to those). Call invites are left to their handler, which refuses
+// some before it counts them.
+var limitedOnReceipt = map[string]bool{
+	event.EventMessage.Type: true, event.EventSticker.Type: true, event.EventReaction.Type: true,
+	event.EventRedaction.Type: true, event.EventUnstablePollStart.Type: true,
+	event.EventUnstablePollResponse.Type: true, eventPollResponse.Type: true, event.EventEncrypted.Type: true,
+}
+
+// receiptLimiter decides the limits of one transaction's events as they are received.
+// It reads nothing from the database: a customer is told apart by who sends, not by
+// the room. The service's own users and every tenant's staff are never limited here
+// (staff rooms hold only those, so their events need no room lookup); anyone else is
+// taken for a customer. That also spends tokens for events the handler ignores (a
+// stranger's in a room that is not ours), which only makes a flood reach the limit
+// sooner.
+type receiptLimiter struct {
+	b     *Bridge
+	now   time.Time
+	staff map[id.UserID]bool // built on first use, once per transaction
+}
+
+// verdict spends the sender's tokens for one newly received event.
+func (r *receiptLimiter) verdict(sender id.UserID, typ string, state bool) database.LimitVerdict {
+	if state || !limitedOnReceipt[typ] || sender == "" || r.b.isOurs(sender) {
+		return database.NotLimited
+	}
+	if r.staff == nil {
+		r.staff = map[id.UserID]bool{}
+		for _, t := range r.b.tenants {
+			for _, s := range t.staff() {
+				r.staff[id.UserID(s.UserID)] = true
+			}
+		}
+	}
+	if r.staff[sender] {
+		return database.NotLimited
+	}
+	ok, first := r.b.takeEventTokens(sender, r.now)
+	switch {
+	case ok:
+		return database.WithinLimit
+	case first:
+		return database.OverLimitTell
+	default:
+		return database.OverLimitDropped
+	}
 }
 
 // slowDown drops an event over the limit, telling the customer the first time.

@@ -111,23 +111,24 @@ func (b *Bridge) handleOfferAnswer(ctx context.Context, j *job, t *Tenant, staff
 		if err != nil {
 			return err
 		}
-		reply := bot.OfferDeclined(c.ID)
+		reply, how := bot.OfferDeclined(c.ID), bot.OfferEndDeclined
 		switch {
 		case accept && won:
+			how = bot.OfferEndAccepted
 			b.routerAssigned(ctx, t, staff.UserID, b.now())
 			if err = firstErr(c.announceAssignment(ctx, staff.UserID, ""), c.outboundAccepted(ctx, staff.UserID)); err != nil {
 				return err
 			}
 			reply = bot.OfferWon(c.ID) + " " + bot.JoinConversationRooms(c.customerName())
 		case accept:
-			reply = bot.OfferGone(c.ID)
+			reply, how = bot.OfferGone(c.ID), bot.OfferEndGone
 		default:
 			// Declined even if the offer lapsed meanwhile: it is not offered to them again.
 			if err = firstErr(b.DB.Participants.Add(ctx, c.ID, staff.UserID, database.RoleDeclined, b.now()), b.offerWaiting(ctx, t)); err != nil {
 				return err
 			}
 		}
-		return b.reply(ctx, j, t, reply)
+		return firstErr(c.markOfferAnswered(ctx, staff.UserID, how), b.reply(ctx, j, t, reply)) // promptedits.go
 	})
 }
 
@@ -192,6 +193,7 @@ func (c *convo) expireOffer(ctx context.Context) error {
 	}
 	key := outboxKey("offer-expired", c.ID, agent, now.UnixNano())
 	return firstErr(
+		c.markOfferAnswered(ctx, agent, bot.OfferEndLapsed), // promptedits.go
 		b.DB.Outbox.Enqueue(ctx, key, record.ControlRoomID, t.UserID, event.EventMessage, bot.Notice(text), now),
 		c.sideNotice(ctx, "offer-expired", fmt.Sprintf("%s did not answer the offer within %s; routing goes on.", t.staffName(agent), wf.OfferTimeout)),
 	)

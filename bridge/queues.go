@@ -72,7 +72,7 @@ func (b *Bridge) queues() *transport.Transport {
 			Handle:   b.countFailures(b.handleEntry),
 			OnGiveUp: b.countGiveUps(b.giveUp),
 			OnPanic:  b.countPanic,
-			Send:     b.sendOutbox,
+			Send:     b.sendEndingTyping,
 			OnSent:   b.recordCopy,
 			// What a handler's writes register with afterCommit runs once they commit.
 			AroundCommit: b.commitWithAfter,

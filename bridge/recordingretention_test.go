@@ -49,6 +49,17 @@ func TestRecordingRetention(t *testing.T) {
 
 	b.pruneRetained(ctx, b.Config.Retention)
 
+	// After a crash the running one is settled at start, then retention takes it.
+	if err := b.closeInterruptedRecordings(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := q.Get(ctx, "acme", running); err != nil || r == nil || r.StoppedAt.IsZero() || r.StopReason != "interrupted" || r.Bytes != 4 {
+		t.Fatalf("interrupted recording: %+v %v", r, err)
+	}
+	if open, err := q.Unstopped(ctx); err != nil || len(open) != 0 {
+		t.Fatalf("still open: %d %v", len(open), err)
+	}
+
 	for _, c := range []struct {
 		name  string
 		recID int64
@@ -62,5 +73,9 @@ func TestRecordingRetention(t *testing.T) {
 		if (r != nil) != c.kept || (c.name != "gone" && (statErr == nil) != c.kept) {
 			t.Errorf("%s: row kept %v, file kept %v (%v); want kept %v", c.name, r != nil, statErr == nil, statErr, c.kept)
 		}
+	}
+	b.pruneRetained(ctx, b.Config.Retention)
+	if r, err := q.Get(ctx, "acme", running); err != nil || r != nil {
+		t.Fatalf("the settled recording outlived its retention: %+v %v", r, err)
 	}
 }

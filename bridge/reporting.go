@@ -79,8 +79,8 @@ func (c *convo) logConsent(ctx context.Context, records []consent.Record) error 
 // logWrapUp logs the end of the wrap-up of the agent who served the conversation
 // last, due wrap_up after its end; nothing when they have none.
 func (c *convo) logWrapUp(ctx context.Context, ended time.Time) error {
-	if c.Agent == "" {
-		return nil
+	if c.Agent == "" || len(c.t.AgentTools.WrapUpCodes) > 0 {
+		return nil // with wrap-up codes, the code or the deadline ends wrap-up (wrapup.go)
 	}
 	s := c.t.staffEntry(c.Agent)
 	if s == nil || s.WrapUp.Std() <= 0 {

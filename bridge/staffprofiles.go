@@ -41,7 +41,8 @@ func (t *Tenant) staff() []routing.Staff {
 }
 
 // seedStaffProfiles puts the config's admin API keys and staff into the database,
-// before the tenants start: the config seeds, the database is the truth afterwards.
+// before the tenants start. The config manages the staff it lists (added, changed,
+// taken off between starts); whoever the admin API changed or removed is the API's.
 func (b *Bridge) seedStaffProfiles(ctx context.Context) error {
 	now := b.now()
 	if err := b.DB.AdminKeys.SyncConfig(ctx, b.Config.AdminKeys(), now); err != nil {
@@ -49,12 +50,12 @@ func (b *Bridge) seedStaffProfiles(ctx context.Context) error {
 	}
 	for i := range b.Config.Tenants {
 		tc := &b.Config.Tenants[i]
-		added, err := b.DB.StaffProfiles.Seed(ctx, tc.ID, tc.Staff, now)
+		changed, err := b.DB.StaffProfiles.Seed(ctx, tc.ID, tc.Staff, now)
 		if err != nil {
 			return fatal(ExitDatabase, "the staff could not be stored", fmt.Errorf("tenant %s: %w", tc.ID, err))
 		}
-		if added > 0 {
-			zerolog.Ctx(ctx).Info().Str("tenant", tc.ID).Int("added", added).Msg("Staff from the config stored")
+		if changed > 0 {
+			zerolog.Ctx(ctx).Info().Str("tenant", tc.ID).Int("changed", changed).Msg("Staff from the config stored")
 		}
 	}
 	return nil

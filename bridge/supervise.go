@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"strings"
 	"sync"
 
 	"maunium.net/go/mautrix/event"
@@ -144,7 +145,11 @@ func (m *callManager) audit(lc *liveCall, staff id.UserID, mode string, by id.Us
 	if err != nil {
 		m.log.Warn().Err(err).Int64("call", lc.rowID).Msg("Could not record a supervision change")
 	}
-	if mode == voice.ModeListen.String() && lc.t.Supervision.QuietListen {
+	switch {
+	case mode == voice.ModeListen.String() && lc.t.Supervision.QuietListen:
+		return
+	case strings.HasPrefix(mode, "transfer"):
+		// A transfer, and its failure, have notices of their own.
 		return
 	}
 	m.sideNotice(lc, "supervision|"+staff.String()+"|"+mode, bot.SupervisionNotice(lc.t.staffName(staff), mode))

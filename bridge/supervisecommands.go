@@ -146,9 +146,10 @@ func (m *callManager) leave(lc *liveCall, staff id.UserID) {
 }
 
 // callTransferCommand is !transfer during a call: the chat moves as ever, and the
-// call rings the new agent once they are in the desk room. Cold (the default) ends
-// the first agent's leg with the chat's hand-over; "!transfer warm <agent>" keeps
-// them on the call until !leave.
+// call rings the new agent once they are in the desk room (supervisetransfer.go).
+// Cold (the default) ends the first agent's leg at once, the customer holding until
+// the new agent answers; "!transfer warm <agent>" keeps them on the call until
+// !leave.
 func callTransferCommand(ctx context.Context, call *conversationCall) error {
 	lc := call.b.calls.liveCallOf(call.Conversation)
 	warm := len(call.cmd.Args) > 1 && strings.EqualFold(call.cmd.Args[0], "warm")

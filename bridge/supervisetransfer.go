@@ -63,6 +63,11 @@ func (m *callManager) startTransfer(lc *liveCall, agent id.UserID, warm bool, by
 	if lc.call.State() == voice.CallEnded {
 		return
 	}
+	if agent == lc.answeredBy && lc.call.Agent() != nil {
+		// Transferred to whoever has the call: nothing to ring.
+		lc.call.AwaitAgent(false)
+		return
+	}
 	p := &pendingTransfer{agent: agent, from: lc.answeredBy, warm: warm, by: by}
 	p.timer = time.AfterFunc(2*m.ring, func() { lc.push(func() { m.transferTimedOut(lc, p) }) })
 	if old := m.sv.setTransfer(lc, p); old != nil {
@@ -70,11 +75,9 @@ func (m *callManager) startTransfer(lc *liveCall, agent id.UserID, warm bool, by
 	}
 	if !warm {
 		lc.call.AwaitAgent(true)
-		if p.from != agent {
-			for _, l := range liveLegs(lc.legsOf(p.from)) {
-				if _, beside := lc.call.Mode(l); !beside {
-					l.Hangup(voice.ReasonUserHangup)
-				}
+		for _, l := range liveLegs(lc.legsOf(p.from)) {
+			if _, beside := lc.call.Mode(l); !beside {
+				l.Hangup(voice.ReasonUserHangup)
 			}
 		}
 	}

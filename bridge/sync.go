@@ -51,7 +51,8 @@ func (t *Tenant) startSync(ctx context.Context) {
 	guard := newBatchGuard(t.Client.Store)
 	t.Client.Store = guard
 	t.Client.Syncer = &guardedSyncer{DefaultSyncer: syncer, guard: guard}
-	syncer.FilterJSON = syncFilter
+	syncer.FilterJSON = t.ephemeralFilter(syncFilter)
+	t.watchEphemeral(ctx, syncer)
 	syncer.ParseErrorHandler = func(evt *event.Event, err error) bool { return true }
 	syncer.OnEventType(event.StateMember, func(ctx context.Context, evt *event.Event) {
 		guard.fail(t.onSyncMember(ctx, evt))

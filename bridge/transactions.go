@@ -67,11 +67,14 @@ func (b *Bridge) whenTenantsReady(next http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// eventHeader is just enough of an event to file it in the inbox.
+// eventHeader is just enough of an event to file it in the inbox and apply the
+// customer limits to it.
 type eventHeader struct {
-	ID     id.EventID `json:"event_id"`
-	RoomID id.RoomID  `json:"room_id"`
-	Type   string     `json:"type"`
+	ID       id.EventID `json:"event_id"`
+	RoomID   id.RoomID  `json:"room_id"`
+	Type     string     `json:"type"`
+	Sender   id.UserID  `json:"sender"`
+	StateKey *string    `json:"state_key"`
 }
 
 // putTransaction stores the transaction's events in the inbox and only then answers
@@ -100,9 +103,9 @@ func (b *Bridge) putTransaction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if skipped > 0 {
-		log.Warn().Int("skipped", skipped).Msg("Skipped malformed to-device messages, key counts or device lists")
+		log.Warn().Int("skipped", skipped).Msg("Skipped malformed to-device messages, key counts, device lists or ephemeral events")
 	}
-	stored, err := b.storeEvents(ctx, events)
+	stored, pending, err := b.storeEvents(ctx, events)
 	if err != nil {
 		log.Err(err).Msg("Could not store transaction; the homeserver will retry")
 		mautrix.MUnknown.WithMessage("Could not store the transaction").Write(w)
@@ -110,17 +113,28 @@ func (b *Bridge) putTransaction(w http.ResponseWriter, r *http.Request) {
 	}
 	log.Debug().Int("events", len(events)).Int("new", stored).Msg("Transaction stored")
 	b.handleEncryptionExtensions(ctx, ext)
+	b.handleEphemeral(nil, true, ext.EphemeralEvents...)
 	exhttp.WriteEmptyJSONResponse(w, http.StatusOK)
-	if stored > 0 {
+	if stored > 0 && pending {
 		b.inbox.Wake()
 	}
 }
 
 // storeEvents writes PDUs into the inbox in one statement per chunk. Events without
 // an ID or room are not Matrix PDUs: they are skipped, not fatal to the rest.
-func (b *Bridge) storeEvents(ctx context.Context, raws []json.RawMessage) (int, error) {
+//
+// A customer's events spend their rate-limit tokens here, so that those over the
+// limit are stored already settled in the same statement and a flood costs neither a
+// handler run nor a write transaction per event, which would delay every other room.
+// A repeated transaction spends the tokens of its events again though the inbox adds
+// nothing: telling new events from old ones would cost a read per transaction, and a
+// homeserver repeats a transaction only when it missed our answer. pending tells
+// whether any event was left for a handler.
+func (b *Bridge) storeEvents(ctx context.Context, raws []json.RawMessage) (stored int, pending bool, err error) {
 	events := make([]database.NewInboxEvent, 0, len(raws))
 	seen := make(map[id.EventID]bool, len(raws))
+	limiter := receiptLimiter{b: b, now: b.now()}
+	dropped := 0
 	for _, raw := range raws {
 		var hdr eventHeader
 		if json.Unmarshal(raw, &hdr) != nil || hdr.ID == "" || hdr.RoomID == "" || hdr.Type == "" {
@@ -131,12 +145,22 @@ func (b *Bridge) storeEvents(ctx context.Context, raws []json.RawMessage) (int, 
 			continue // PostgreSQL refuses one statement that conflicts with itself
 		}
 		seen[hdr.ID] = true
-		events = append(events, database.NewInboxEvent{Key: hdr.ID.String(), RoomID: hdr.RoomID, Body: raw})
+		verdict := limiter.verdict(hdr.Sender, hdr.Type, hdr.StateKey != nil)
+		if verdict == database.OverLimitDropped {
+			dropped++
+		} else {
+			pending = true
+		}
+		events = append(events, database.NewInboxEvent{Key: hdr.ID.String(), RoomID: hdr.RoomID, Body: raw, Limit: verdict})
+	}
+	if dropped > 0 {
+		zerolog.Ctx(ctx).Warn().Int("dropped", dropped).Msg("Customer events over the event limit dropped on receipt")
 	}
 	if len(events) == 0 {
-		return 0, nil
+		return 0, false, nil
 	}
-	return b.DB.Inbox.InsertMany(ctx, database.SourceTransaction, events, b.now())
+	stored, err = b.DB.Inbox.InsertMany(ctx, database.SourceTransaction, events, b.now())
+	return stored, pending, err
 }
 
 // handleEncryptionExtensions passes pushed to-device events, key counts and device

@@ -12,13 +12,15 @@ import (
 // the inbox keeps exactly what the homeserver sent, and every extension is decoded
 // on its own, item by item.
 type wireTransaction struct {
-	Events          json.RawMessage `json:"events"`
-	ToDevice        json.RawMessage `json:"to_device"`
-	MSC2409ToDevice json.RawMessage `json:"de.sorunome.msc2409.to_device"`
-	DeviceLists     json.RawMessage `json:"device_lists"`
-	MSC3202Lists    json.RawMessage `json:"org.matrix.msc3202.device_lists"`
-	OTKCounts       json.RawMessage `json:"device_one_time_keys_count"`
-	MSC3202OTK      json.RawMessage `json:"org.matrix.msc3202.device_one_time_keys_count"`
+	Events           json.RawMessage `json:"events"`
+	ToDevice         json.RawMessage `json:"to_device"`
+	MSC2409ToDevice  json.RawMessage `json:"de.sorunome.msc2409.to_device"`
+	DeviceLists      json.RawMessage `json:"device_lists"`
+	MSC3202Lists     json.RawMessage `json:"org.matrix.msc3202.device_lists"`
+	OTKCounts        json.RawMessage `json:"device_one_time_keys_count"`
+	MSC3202OTK       json.RawMessage `json:"org.matrix.msc3202.device_one_time_keys_count"`
+	Ephemeral        json.RawMessage `json:"ephemeral"`
+	MSC2409Ephemeral json.RawMessage `json:"de.sorunome.msc2409.ephemeral"`
 }
 
 // errNotTransaction is a body that is no transaction at all; the homeserver gets 400.
@@ -40,6 +42,9 @@ func decodeTransaction(body []byte) (events []json.RawMessage, ext *appservice.T
 	}
 	ext = &appservice.Transaction{}
 	ext.ToDeviceEvents, skipped = decodeEach(firstPresent(wire.ToDevice, wire.MSC2409ToDevice))
+	var skippedEphemeral int
+	ext.EphemeralEvents, skippedEphemeral = decodeEach(firstPresent(wire.Ephemeral, wire.MSC2409Ephemeral))
+	skipped += skippedEphemeral
 	if raw := firstPresent(wire.DeviceLists, wire.MSC3202Lists); raw != nil {
 		if json.Unmarshal(raw, &ext.DeviceLists) != nil {
 			ext.DeviceLists = nil

@@ -43,6 +43,7 @@ type Config struct {
 	Dashboard  DashboardConfig  `yaml:"dashboard"`
 	Metrics    MetricsConfig    `yaml:"metrics"`
 	Voice      VoiceConfig      `yaml:"voice"`
+	Native     NativeConfig     `yaml:"native"`
 	Logging    LoggingConfig    `yaml:"logging"`
 	// AdminAPI holds the provider-level admin API keys (see outbound.go).
 	AdminAPI AdminAPIConfig `yaml:"admin_api"`
@@ -210,6 +211,11 @@ type Tenant struct {
 	Supervision SupervisionConfig `yaml:"supervision"`
 	// Recording of calls: off, notice or ask (see supervision.go).
 	Recording string `yaml:"recording"`
+	// AgentTools: canned replies, wrap-up codes, the survey (see agenttools.go).
+	AgentTools AgentToolsConfig `yaml:",inline"`
+	// PresenceAvailability lets an agent's Matrix presence set them offline or away
+	// (never ready; see native.go).
+	PresenceAvailability bool `yaml:"presence_availability"`
 }
 
 // RoutingWorkflow is the tenant's workflow, or the default one.
@@ -357,6 +363,7 @@ func (c *Config) Validate(requireSecrets bool) error {
 	errs = append(errs, c.Dashboard.validate()...)
 	errs = append(errs, c.Metrics.validate()...)
 	errs = append(errs, c.Voice.validate()...)
+	errs = append(errs, c.Native.validate()...)
 	errs = append(errs, c.validateRecording()...)
 	errs = append(errs, c.AdminAPI.validate()...)
 	errs = append(errs, c.validateAdminKeys()...)
@@ -472,6 +479,7 @@ func (c *Config) validateTenants() (errs []error) {
 		}
 		errs = append(errs, t.validateOutbound(where)...)
 		errs = append(errs, t.validateReports(where)...)
+		errs = append(errs, t.AgentTools.validate(where)...)
 	}
 	return errs
 }

@@ -35,6 +35,9 @@ func (c *Config) Registration() *appservice.Registration {
 		reg.MSC3202 = true
 		reg.MSC4190 = c.Encryption.MSC4190
 	}
+	if c.Native.Source() == EphemeralPush {
+		reg.EphemeralEvents, reg.SoruEphemeralEvents = true, true
+	}
 	return reg
 }
 

@@ -10,7 +10,6 @@
 package contextapi
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -21,6 +20,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/contactcenter/contactcenter/internal/ratelimit"
+	"github.com/contactcenter/contactcenter/internal/strictjson"
 )
 
 // PathPrefix is where the service mounts the handler: mux.Handle(PathPrefix, h). The
@@ -109,7 +109,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, tenant, apiErr)
 		return
 	}
-	writeJSON(w, http.StatusOK, result)
+	strictjson.Write(w, http.StatusOK, result)
 }
 
 // match finds the route for the request's path and method. The escaped path is split,
@@ -187,19 +187,12 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, tenant string, e 
 	if e.status == http.StatusTooManyRequests {
 		w.Header().Set("Retry-After", strconv.Itoa(retrySeconds(e.retry)))
 	}
-	writeJSON(w, e.status, errorBody{Code: e.code, Error: e.msg})
+	strictjson.Write(w, e.status, errorBody{Code: e.code, Error: e.msg})
 }
 
 type errorBody struct {
 	Code  string `json:"errcode"`
 	Error string `json:"error"`
-}
-
-func writeJSON(w http.ResponseWriter, status int, body any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(body) // the client may be gone; nothing to do about it
 }
 
 // storeFailed is the answer to a store error: the client learns nothing of the cause,

@@ -65,6 +65,7 @@ const (
 	liveCallsQuery        = `SELECT ` + callColumns + ` FROM calls WHERE state <> 'ended' ORDER BY id`
 	setCustomerPartyQuery = `UPDATE calls SET customer_party_id = $2 WHERE id = $1`
 	answerCallQuery       = `UPDATE calls SET state = 'answered', agent = $2, answered_at = $3 WHERE id = $1 AND state = 'ringing'`
+	takeOverCallQuery     = `UPDATE calls SET agent = $2 WHERE id = $1 AND state = 'answered' AND agent <> $2`
 	endCallQuery          = `
 		UPDATE calls SET state = 'ended', outcome = $2, end_reason = $3, ended_by = $4, stats = $5, ended_at = $6
 		WHERE id = $1 AND state <> 'ended'`
@@ -150,6 +151,12 @@ func (q *CallQuery) SetCustomerParty(ctx context.Context, callID int64, party st
 // Answered records who took the call and when (once).
 func (q *CallQuery) Answered(ctx context.Context, callID int64, agent id.UserID, at time.Time) (bool, error) {
 	return changed(ctx, q.db, answerCallQuery, callID, agent, at.UnixMilli())
+}
+
+// TakenOver records the agent a transfer moved an answered call to; answered_at
+// stays the first answer, when the customer stopped waiting.
+func (q *CallQuery) TakenOver(ctx context.Context, callID int64, agent id.UserID) (bool, error) {
+	return changed(ctx, q.db, takeOverCallQuery, callID, agent)
 }
 
 // End records how the call ended (once).

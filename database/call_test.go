@@ -52,6 +52,15 @@ func TestCalls(t *testing.T) {
 		if won, _ := calls.Answered(ctx, c.ID, "@carol:b.test", now.Add(4*time.Second)); won {
 			t.Fatal("a call was answered twice")
 		}
+		if moved, err := calls.TakenOver(ctx, c.ID, "@carol:b.test"); err != nil || !moved {
+			t.Fatalf("taken over: %v %v", moved, err)
+		}
+		if moved, _ := calls.TakenOver(ctx, c.ID, "@carol:b.test"); moved {
+			t.Fatal("taken over by the agent who already has it")
+		}
+		if got, err := calls.ByCustomerCall(ctx, c.CustomerRoom, c.CustomerCallID); err != nil || got.Agent != "@carol:b.test" || !got.AnsweredAt.Equal(now.Add(3*time.Second)) {
+			t.Fatalf("after the transfer: %+v %v", got, err)
+		}
 		live, err := calls.Live(ctx)
 		if err != nil || len(live) != 2 {
 			t.Fatalf("live calls: %d %v", len(live), err)
@@ -63,7 +72,7 @@ func TestCalls(t *testing.T) {
 			t.Fatal("a call ended twice")
 		}
 		got, err := calls.ByCustomerCall(ctx, "!dm:c.test", "call1")
-		if err != nil || got.State != database.CallEnded || got.Agent != "@dave:b.test" || got.CustomerPartyID != "party1" ||
+		if err != nil || got.State != database.CallEnded || got.Agent != "@carol:b.test" || got.CustomerPartyID != "party1" ||
 			got.Outcome != database.OutcomeAnswered || got.EndedBy != "customer" || !got.EndedAt.Equal(now.Add(9*time.Second)) ||
 			!got.AnsweredAt.Equal(now.Add(3*time.Second)) || got.Stats != `{"x":1}` {
 			t.Fatalf("recorded %+v %v", got, err)

@@ -21,13 +21,25 @@ const (
 		FROM inbox WHERE room_id = $1 AND handled_at IS NULL ORDER BY seq LIMIT $2`
 )
 
-// InboxSource says how an event reached the service.
+// InboxSource says how an event reached the service and, for a customer's event
+// whose rate limit was checked on receipt, what was decided: the handler must not
+// spend the customer's tokens again.
 type InboxSource string
 
 const (
 	SourceTransaction InboxSource = "transaction"
 	SourceSync        InboxSource = "sync"
+	// SourceWithinLimit: received in a transaction, within its sender's rate limit.
+	SourceWithinLimit InboxSource = "transaction-within-limit"
+	// SourceOverLimit: received in a transaction, over its sender's rate limit. Only
+	// the first such event is left to the handler (to tell the sender once); the
+	// others are stored handled, with OverLimitReason.
+	SourceOverLimit InboxSource = "transaction-over-limit"
 )
+
+// OverLimitReason is kept on events stored already settled because their sender was
+// over the rate limit.
+const OverLimitReason = "over the rate limit"
 
 // InboxEntry is one received event waiting to be handled.
 type InboxEntry struct {
@@ -64,14 +76,32 @@ type NewInboxEvent struct {
 	Key    string
 	RoomID id.RoomID
 	Body   []byte
+	// Limit is the rate-limit decision made on receipt (NotLimited: none was).
+	Limit LimitVerdict
 }
 
-// insertChunk bounds one multi-row insert (5 parameters a row, well under both
+// LimitVerdict is what the rate limit decided for an event when it was received.
+type LimitVerdict int
+
+const (
+	// NotLimited: no decision on receipt (not a customer's event, or the handler
+	// decides).
+	NotLimited LimitVerdict = iota
+	WithinLimit
+	// OverLimitTell is the first event over the limit: handled only to tell the sender.
+	OverLimitTell
+	// OverLimitDropped is stored already handled: it never reaches a handler.
+	OverLimitDropped
+)
+
+// insertChunk bounds one multi-row insert (7 parameters a row, well under both
 // databases' parameter limits).
 const insertChunk = 200
 
 // InsertMany stores events in as few round trips as possible, skipping those whose
-// key is already there, and returns how many were new.
+// key is already there, and returns how many were new (settled ones included). Events
+// over the rate limit are stored settled in the same statement, so that a flood costs
+// no write transaction of its own per event.
 //
 // The insert goes before other writers waiting for SQLite's write lock: the
 // homeserver waits for it before it sends anything else.
@@ -81,15 +111,24 @@ func (q *InboxQuery) InsertMany(ctx context.Context, source InboxSource, events 
 	for start := 0; start < len(events); start += insertChunk {
 		chunk := events[start:min(start+insertChunk, len(events))]
 		var query strings.Builder
-		query.WriteString(`INSERT INTO inbox (event_key, room_id, source, body, received_at) VALUES `)
-		args := make([]any, 0, len(chunk)*5)
+		query.WriteString(`INSERT INTO inbox (event_key, room_id, source, body, received_at, handled_at, last_error) VALUES `)
+		args := make([]any, 0, len(chunk)*7)
 		for i, e := range chunk {
 			if i > 0 {
 				query.WriteString(", ")
 			}
 			n := len(args)
-			fmt.Fprintf(&query, "($%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5)
-			args = append(args, e.Key, e.RoomID, source, string(e.Body), now.UnixMilli())
+			fmt.Fprintf(&query, "($%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7)
+			src, handledAt, lastErr := source, sql.NullInt64{}, sql.NullString{}
+			switch e.Limit {
+			case WithinLimit:
+				src = SourceWithinLimit
+			case OverLimitTell:
+				src = SourceOverLimit
+			case OverLimitDropped:
+				src, handledAt, lastErr = SourceOverLimit, sql.NullInt64{Int64: now.UnixMilli(), Valid: true}, sql.NullString{String: OverLimitReason, Valid: true}
+			}
+			args = append(args, e.Key, e.RoomID, src, string(e.Body), now.UnixMilli(), handledAt, lastErr)
 		}
 		query.WriteString(` ON CONFLICT (event_key) DO NOTHING`)
 		res, err := q.db.Exec(ctx, query.String(), args...)

@@ -20,11 +20,25 @@ const (
 	staffProfileVersionQuery = `SELECT COALESCE(MAX(version), 0) FROM staff_profile WHERE tenant_id = $1`
 	// The next version of a tenant's staff, taken in the writing statement itself.
 	nextStaffVersion = `(SELECT COALESCE(MAX(version), 0) + 1 FROM staff_profile WHERE tenant_id = $1)`
-	// A seed never overwrites: a row, even of someone removed, is the truth.
+	// The config manages the rows it wrote (source 'config'): a seed adds who is new,
+	// updates what the config changed and brings back who returns to it. A row the
+	// admin API wrote or removed (source 'api') is the API's and stays as it is.
 	seedStaffProfileQuery = `
 		INSERT INTO staff_profile (` + staffProfileColumns + `)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'config', ` + nextStaffVersion + `, $11, NULL)
-		ON CONFLICT (tenant_id, user_id) DO NOTHING`
+		ON CONFLICT (tenant_id, user_id) DO UPDATE SET name = excluded.name, role = excluded.role, skills = excluded.skills,
+			languages = excluded.languages, regions = excluded.regions, capacity = excluded.capacity,
+			wrap_up_ms = excluded.wrap_up_ms, voice = excluded.voice, version = excluded.version,
+			updated_at = excluded.updated_at, removed_at = NULL
+		WHERE staff_profile.source = 'config' AND (staff_profile.removed_at IS NOT NULL OR staff_profile.name <> excluded.name
+			OR staff_profile.role <> excluded.role OR staff_profile.skills <> excluded.skills
+			OR staff_profile.languages <> excluded.languages OR staff_profile.regions <> excluded.regions
+			OR staff_profile.capacity <> excluded.capacity OR staff_profile.wrap_up_ms <> excluded.wrap_up_ms
+			OR staff_profile.voice <> excluded.voice)`
+	// Whom the config no longer lists leaves the staff, if the config put them there.
+	unseedStaffProfileQuery = `
+		UPDATE staff_profile SET removed_at = $3, updated_at = $3, version = ` + nextStaffVersion + `
+		WHERE tenant_id = $1 AND user_id = $2 AND source = 'config' AND removed_at IS NULL`
 	putStaffProfileQuery = `
 		INSERT INTO staff_profile (` + staffProfileColumns + `)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'api', ` + nextStaffVersion + `, $11, NULL)
@@ -32,8 +46,9 @@ const (
 			languages = excluded.languages, regions = excluded.regions, capacity = excluded.capacity,
 			wrap_up_ms = excluded.wrap_up_ms, voice = excluded.voice, source = excluded.source, version = excluded.version,
 			updated_at = excluded.updated_at, removed_at = NULL`
+	// Removed through the API, a member is the API's: the config no longer brings them back.
 	removeStaffProfileQuery = `
-		UPDATE staff_profile SET removed_at = $3, updated_at = $3, version = ` + nextStaffVersion + `
+		UPDATE staff_profile SET removed_at = $3, updated_at = $3, source = 'api', version = ` + nextStaffVersion + `
 		WHERE tenant_id = $1 AND user_id = $2 AND removed_at IS NULL`
 )
 
@@ -134,31 +149,47 @@ func (q *StaffProfileQuery) Version(ctx context.Context, tenantID string) (int64
 	return v, err
 }
 
-// Seed adds the config's staff who have no row yet; everyone with a row (changed or
-// removed through the admin API) stays as the database says. It returns how many
-// were added.
+// Seed brings the rows the config manages in line with the config: who is new is
+// added, who changed is updated, who came back is restored, and whom it no longer
+// lists is removed. Rows the admin API wrote or removed stay as they are. It returns
+// how many rows changed.
 func (q *StaffProfileQuery) Seed(ctx context.Context, tenantID string, staff []routing.Staff, now time.Time) (int, error) {
-	added := 0
+	changedRows := 0
+	count := func(res sql.Result, err error) error {
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		changedRows += int(n)
+		return err
+	}
 	err := q.GetDB().DoTxn(ctx, nil, func(ctx context.Context) error {
+		listed := make(map[string]bool, len(staff))
 		for _, s := range staff {
+			listed[s.UserID] = true
 			p := &StaffProfile{TenantID: tenantID, Staff: s, UpdatedAt: now}
 			args, err := p.args()
 			if err != nil {
 				return err
 			}
-			res, err := q.GetDB().Exec(ctx, seedStaffProfileQuery, args...)
-			if err != nil {
+			if err = count(q.GetDB().Exec(ctx, seedStaffProfileQuery, args...)); err != nil {
 				return err
 			}
-			n, err := res.RowsAffected()
-			if err != nil {
-				return err
+		}
+		current, err := q.OfTenant(ctx, tenantID)
+		if err != nil {
+			return err
+		}
+		for _, p := range current {
+			if !listed[p.UserID] {
+				if err = count(q.GetDB().Exec(ctx, unseedStaffProfileQuery, tenantID, p.UserID, now.UnixMilli())); err != nil {
+					return err
+				}
 			}
-			added += int(n)
 		}
 		return nil
 	})
-	return added, err
+	return changedRows, err
 }
 
 // Put adds or replaces a profile (bringing back someone removed) and sets its

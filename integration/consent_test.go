@@ -147,13 +147,13 @@ func TestConsentIdentified(t *testing.T) {
 	sayIn(t, alice, room, acme, "3 remember", "location: shared")
 	sayIn(t, tm.carol, conv.SideRoom, acme, "!end", "ended")
 	waitEvent(t, alice, room, "the closing", bodyIs(acme, "Thank you for contacting ACME"))
-	polls := countMatching(alice, room, func(evt *event.Event) bool { return evt.Type == event.EventUnstablePollStart })
+	polls := countMatching(alice, room, isConsentPoll)
 	sayIn(t, alice, room, acme, "Hello again", "location: shared")
 	second := openConversation(t, d, room)
 	if second.ID == conv.ID {
 		t.Fatal("no new conversation")
 	}
-	if n := countMatching(alice, room, func(evt *event.Event) bool { return evt.Type == event.EventUnstablePollStart }); n != polls {
+	if n := countMatching(alice, room, isConsentPoll); n != polls {
 		t.Fatalf("remembered choices were asked again: %d polls, had %d", n, polls)
 	}
 

@@ -23,6 +23,10 @@ type Contact struct {
 	Serving  []Span
 	Consent  []ConsentAnswer
 	Outbound string
+	// Disposition is the wrap-up code given (the first); Rating the customer's
+	// survey rating, 1 to 5 (0: none).
+	Disposition string
+	Rating      int
 }
 
 // Span is a time an agent spent on a conversation.
@@ -182,7 +186,23 @@ func Fold(entries []Entry) Contact {
 			c.Outbound = e.Detail
 		case ConsentGiven, ConsentRefused, ConsentWithdrawn:
 			c.Consent = append(c.Consent, ConsentAnswer{Category: e.Detail, Outcome: e.Kind})
+		case WrapUpCode:
+			if c.Disposition == "" {
+				c.Disposition = e.Detail
+			}
+		case SurveyAnswered:
+			if r := surveyRating(e.Detail); c.Rating == 0 && r > 0 {
+				c.Rating = r
+			}
 		}
 	}
 	return c
+}
+
+// surveyRating reads a survey entry's rating; 0 for anything but 1 to 5.
+func surveyRating(detail string) int {
+	if len(detail) != 1 || detail[0] < '1' || detail[0] > '5' {
+		return 0
+	}
+	return int(detail[0] - '0')
 }

@@ -49,12 +49,16 @@ const (
 	// AgentStatus: Agent's status became Detail (one of the Status* values). It
 	// belongs to no conversation (Conversation 0).
 	AgentStatus Kind = "agent_status"
+	// WrapUpCode: Agent gave the wrap-up code Detail (a note is never logged).
+	WrapUpCode Kind = "wrap_up_code"
+	// SurveyAnswered: the customer rated the conversation Detail ("1" to "5").
+	SurveyAnswered Kind = "survey_answered"
 )
 
 var kinds = map[Kind]bool{Queued: true, Offered: true, OfferMissed: true, OfferDeclined: true, Accepted: true,
 	FirstResponse: true, Transferred: true, Requeued: true, Ended: true, WrapUpEnded: true, Abandoned: true,
 	CallStarted: true, CallAnswered: true, CallEnded: true, OutboundOutcome: true, ConsentGiven: true,
-	ConsentRefused: true, ConsentWithdrawn: true, AgentStatus: true}
+	ConsentRefused: true, ConsentWithdrawn: true, AgentStatus: true, WrapUpCode: true, SurveyAnswered: true}
 
 // Who ended a conversation (Detail of Ended).
 const (

@@ -79,8 +79,19 @@ type Row struct {
 	ServiceLevelMet            *bool                    `json:"service_level_met"`
 	Occupancy                  *float64                 `json:"occupancy"`
 	Consent                    map[string]ConsentCounts `json:"consent"`
+	// Dispositions count the wrap-up codes given; Surveys the customers' ratings.
+	Dispositions map[string]int `json:"dispositions"`
+	Surveys      SurveyCounts   `json:"surveys"`
 
 	acc accumulator
+}
+
+// SurveyCounts are the satisfaction surveys answered: how many, each rating's count
+// ("1" to "5") and the mean rating (null without answers).
+type SurveyCounts struct {
+	Answered int            `json:"answered"`
+	Ratings  map[string]int `json:"ratings"`
+	Mean     *float64       `json:"mean"`
 }
 
 // ConsentCounts are a category's answers.
@@ -95,12 +106,14 @@ type ConsentCounts struct {
 type accumulator struct {
 	asaSum, asaN, frtSum, frtN, ahtSum, ahtN int64
 	withinSL                                 int
+	ratingSum                                int64
 	handling, staffed                        time.Duration
 	occupancy                                bool
 }
 
 func newRow(group string) *Row {
-	return &Row{Group: group, EndedBy: map[string]int{}, Outbound: map[string]int{}, Consent: map[string]ConsentCounts{}}
+	return &Row{Group: group, EndedBy: map[string]int{}, Outbound: map[string]int{}, Consent: map[string]ConsentCounts{},
+		Dispositions: map[string]int{}, Surveys: SurveyCounts{Ratings: map[string]int{}}}
 }
 
 // add counts a contact of the period in the row.
@@ -150,6 +163,14 @@ func (r *Row) addAnswers(c *Contact) {
 	r.CallsStarted += c.CallsStarted
 	r.CallsAnswered += c.CallsAnswered
 	r.DeclinedOffers += len(c.Declined)
+	if c.Disposition != "" {
+		r.Dispositions[c.Disposition]++
+	}
+	if c.Rating > 0 {
+		r.Surveys.Answered++
+		r.Surveys.Ratings[string(rune('0'+c.Rating))]++
+		r.acc.ratingSum += int64(c.Rating)
+	}
 	for _, a := range c.Consent {
 		n := r.Consent[a.Category]
 		switch a.Outcome {
@@ -169,6 +190,10 @@ func (r *Row) finish(s Settings) {
 	r.ASA = mean(r.acc.asaSum, r.acc.asaN)
 	r.FirstResponse = mean(r.acc.frtSum, r.acc.frtN)
 	r.AHT = mean(r.acc.ahtSum, r.acc.ahtN)
+	if r.Surveys.Answered > 0 {
+		m := float64(r.acc.ratingSum) / float64(r.Surveys.Answered)
+		r.Surveys.Mean = &m
+	}
 	r.AbandonmentRate = ratio(float64(r.Abandoned), float64(r.Queued))
 	r.AbandonmentRateExcludShort = ratio(float64(r.Abandoned-r.ShortAbandoned), float64(r.Queued-r.ShortAbandoned))
 	denominator := r.Queued

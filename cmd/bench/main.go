@@ -13,7 +13,8 @@
 //   - flood: a quiet customer's welcome and relay latency while another floods,
 //     against the same without a flood, under the example config's limits;
 //   - outbound: contactability decisions per second, pure and through the admin API
-//     with each stored, and a burst of requests at once (outbound.go).
+//     with each stored, and a burst of requests at once (outbound.go);
+//   - native: what relaying typing and read receipts costs (native.go).
 //
 // It prints a table and writes the same figures as JSON. The machine is assumed
 // noisy: compared variants are interleaved and compared round by round, and the
@@ -57,6 +58,7 @@ type options struct {
 	routing      routingOptions
 	routingStaff string
 	routingDBs   string
+	native       nativeOptions
 	postgres     bool
 	encryption   bool
 	jsonPath     string
@@ -74,7 +76,7 @@ func parseFlags() (*options, error) {
 	flag.IntVar(&o.sandboxRuns, "sandbox-runs", 5, "sandbox start-ups (deploy.Start)")
 	flag.IntVar(&o.commandRuns, "sandbox-command-runs", 3, "timed runs of `go run ./cmd/sandbox` until ready (0: none)")
 	flag.StringVar(&o.concurrencyS, "concurrency", "1", "concurrent transaction senders, comma separated (homeservers use 1; 1,4 shows how ingestion scales)")
-	flag.StringVar(&o.onlyS, "only", "", "run only these `parts`, comma separated: sandbox, throughput, relay, memory, routing, voice, flood, outbound (default all)")
+	flag.StringVar(&o.onlyS, "only", "", "run only these `parts`, comma separated: sandbox, throughput, relay, memory, routing, voice, flood, outbound, native (default all)")
 	flag.IntVar(&o.relay.Messages, "relay-messages", 200, "relay latency: messages per path (one at a time)")
 	flag.IntVar(&o.relay.Burst, "relay-burst", 300, "relay throughput: messages per burst")
 	flag.IntVar(&o.relay.Rounds, "relay-rounds", 2, "relay throughput: bursts per path (interleaved)")
@@ -95,6 +97,8 @@ func parseFlags() (*options, error) {
 	flag.IntVar(&o.memory.Warmup, "memory-warmup", 50, "memory: conversations opened before the first reading")
 	flag.IntVar(&o.memory.PerTxn, "memory-per-txn", 10, "memory: conversations per transaction")
 	flag.StringVar(&o.memoryDBs, "memory-db", "sqlite,postgres", "memory: databases, comma separated")
+	flag.IntVar(&o.native.Conversations, "native-conversations", 500, "native: open conversations, all assigned")
+	flag.IntVar(&o.native.TypingEvents, "native-typing", 2000, "native: typing events pushed for the CPU figure")
 	flag.IntVar(&o.flood.Messages, "flood-messages", 1000, "flood: messages one flooding customer sends per round")
 	flag.IntVar(&o.flood.Rounds, "flood-rounds", 3, "flood: rounds (a flood, then as many samples without)")
 	flag.StringVar(&o.floodDBs, "flood-db", "sqlite", "flood: databases, comma separated")
@@ -125,11 +129,11 @@ func parseFlags() (*options, error) {
 	o.only = map[string]bool{}
 	for _, part := range strings.Split(o.onlyS, ",") {
 		switch part = strings.TrimSpace(part); part {
-		case "sandbox", "throughput", "relay", "memory", "routing", "voice", "flood", "outbound":
+		case "sandbox", "throughput", "relay", "memory", "routing", "voice", "flood", "outbound", "native":
 			o.only[part] = true
 		case "":
 		default:
-			return nil, fmt.Errorf("-only: unknown part %q (sandbox, throughput, relay, memory, routing, voice, flood, outbound)", part)
+			return nil, fmt.Errorf("-only: unknown part %q (sandbox, throughput, relay, memory, routing, voice, flood, outbound, native)", part)
 		}
 	}
 	var err error
@@ -207,6 +211,8 @@ type results struct {
 	FloodSizes   *floodOptions     `json:"flood_sizes,omitempty"`
 	Flood        []*floodResult    `json:"flood,omitempty"`
 	Outbound     *outboundResult   `json:"outbound,omitempty"`
+	NativeSizes  *nativeOptions    `json:"native_sizes,omitempty"`
+	Native       []*nativeResult   `json:"native,omitempty"`
 	Skipped      map[string]string `json:"skipped,omitempty"`
 }
 
@@ -245,6 +251,7 @@ func realMain() int {
 	printCallSetup(os.Stdout, res.VoiceSetup)
 	printFlood(os.Stdout, res.FloodSizes, res.Flood)
 	printOutbound(os.Stdout, res.Outbound)
+	printNative(os.Stdout, res.NativeSizes, res.Native)
 	if opts.jsonPath != "" {
 		if err = writeJSON(opts.jsonPath, res); err != nil {
 			log.Error().Err(err).Msg("Could not write the JSON results")
@@ -339,6 +346,13 @@ func run(ctx context.Context, opts *options, log zerolog.Logger) (*results, erro
 		if res.Outbound, err = measureOutbound(ctx, pg, inner, log); err != nil {
 			return nil, err
 		}
+	}
+	if opts.runs("native") {
+		native, err := measureNative(ctx, opts.native, log)
+		if err != nil {
+			return nil, err
+		}
+		res.NativeSizes, res.Native = &opts.native, native
 	}
 	res.Seconds = time.Since(res.Started).Seconds()
 	return res, nil

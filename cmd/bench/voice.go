@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"text/tabwriter"
 	"time"
 
@@ -26,15 +27,17 @@ type voiceOptions struct {
 }
 
 var voiceFlags = struct {
-	calls    string
-	duration time.Duration
-	rounds   int
+	calls      string
+	supervised string
+	duration   time.Duration
+	rounds     int
 }{}
 
 func init() {
 	flag.StringVar(&voiceFlags.calls, "voice-calls", "1,10,40", "concurrent calls of the voice part, comma separated")
 	flag.DurationVar(&voiceFlags.duration, "voice-duration", 5*time.Second, "streaming time of each voice run")
 	flag.IntVar(&voiceFlags.rounds, "voice-runs", 3, "voice rounds (relayed and direct once per round, interleaved)")
+	flag.StringVar(&voiceFlags.supervised, "voice-supervised", "10", "call counts (among -voice-calls) also run with a listener on each call and recorded")
 }
 
 // voiceResult is one call count: every round's relayed and direct runs, and the
@@ -45,6 +48,10 @@ type voiceResult struct {
 	Direct  []voicebench.Result  `json:"direct"`
 	Cost    voicebench.RelayCost `json:"cost"`
 	Median  int                  `json:"median_round"`
+	// With a listener on each call, and recorded (the median round's runs).
+	Listened    []voicebench.Result         `json:"listened,omitempty"`
+	Recorded    []voicebench.Result         `json:"recorded,omitempty"`
+	Supervision *voicebench.SupervisionCost `json:"supervision,omitempty"`
 }
 
 func measureVoice(ctx context.Context, log zerolog.Logger) (*voiceOptions, []*voiceResult, error) {
@@ -52,26 +59,55 @@ func measureVoice(ctx context.Context, log zerolog.Logger) (*voiceOptions, []*vo
 	if err != nil {
 		return nil, nil, err
 	}
+	supervised := map[int]bool{}
+	if voiceFlags.supervised != "" {
+		ns, err := positiveInts("-voice-supervised", voiceFlags.supervised)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, n := range ns {
+			supervised[n] = true
+		}
+	}
+	recDir, err := os.MkdirTemp("", "voicebench-recordings-")
+	if err != nil {
+		return nil, nil, err
+	}
+	defer os.RemoveAll(recDir)
 	opts := &voiceOptions{Calls: counts, Duration: voiceFlags.duration, Rounds: max(voiceFlags.rounds, 1)}
 	var out []*voiceResult
 	for _, n := range opts.Calls {
 		r := &voiceResult{Calls: n}
 		for round := range opts.Rounds {
-			for _, relayed := range []bool{round%2 == 0, round%2 != 0} {
-				res, err := voicebench.Run(ctx, voicebench.Options{Calls: n, Duration: opts.Duration, Relayed: relayed})
+			runs := []voicebench.Options{{Relayed: round%2 == 0}, {Relayed: round%2 != 0}}
+			if supervised[n] {
+				runs = append(runs, voicebench.Options{Relayed: true, Listeners: true}, voicebench.Options{Relayed: true, RecordDir: recDir})
+			}
+			for _, run := range runs {
+				run.Calls, run.Duration = n, opts.Duration
+				res, err := voicebench.Run(ctx, run)
 				if err != nil {
 					return nil, nil, fmt.Errorf("voice, %d calls: %w", n, err)
 				}
 				log.Info().Str("run", res.String()).Msg("Voice run")
-				if relayed {
+				switch {
+				case run.Listeners:
+					r.Listened = append(r.Listened, res)
+				case run.RecordDir != "":
+					r.Recorded = append(r.Recorded, res)
+				case run.Relayed:
 					r.Relayed = append(r.Relayed, res)
-				} else {
+				default:
 					r.Direct = append(r.Direct, res)
 				}
 			}
 		}
 		r.Median = medianRound(r)
 		r.Cost = voicebench.Cost(r.Relayed[r.Median], r.Direct[r.Median])
+		if supervised[n] {
+			sc := voicebench.Supervision(r.Relayed[r.Median], r.Listened[r.Median], r.Recorded[r.Median], r.Direct[r.Median])
+			r.Supervision = &sc
+		}
 		out = append(out, r)
 	}
 	return opts, out, nil
@@ -133,6 +169,18 @@ func printVoice(out io.Writer, opts *voiceOptions, res []*voiceResult) {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d/%d\t%d\t%.4f\t%d\t%.1f\t%.0f\t%d\t\n", r.Calls, rel.P50, dir.P50,
 			r.Cost.AddedP50, r.Cost.AddedP95, rel.Lost, rel.Sent, rel.Corrupt, r.Cost.CPUPerCall, r.Cost.CallsAt70Pct2Cores,
 			r.Cost.GoroutinesPerCall, r.Cost.HeapPerCall/1024, left)
+	}
+	tw.Flush()
+	fmt.Fprintf(out, "\n== Supervised and recorded calls (median round): a listener on each call; each call recorded\n")
+	tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "calls	CPU with listeners (cores)	listener lost	added CPU/listener	supervised calls at 70% of 2 cores	CPU recorded (cores)	added CPU/recording	recording KiB/min/call	")
+	for _, r := range res {
+		if r.Supervision == nil {
+			continue
+		}
+		l, rec, sc := r.Listened[r.Median], r.Recorded[r.Median], r.Supervision
+		fmt.Fprintf(tw, "%d\t%.3f\t%d/%d\t%.4f\t%d\t%.3f\t%.4f\t%.0f\t\n", r.Calls, l.CPUCores, l.Lost, l.Sent, sc.CPUPerListener,
+			sc.SupervisedAt70Pct2Cores, rec.CPUCores, sc.CPUPerRecording, sc.BytesPerMinute/1024)
 	}
 	tw.Flush()
 }

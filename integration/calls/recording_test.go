@@ -259,6 +259,7 @@ func checkRecording(t *testing.T, dir string, r *database.Recording) time.Durati
 	if absDur(r.Duration-o.Duration()) > 100*time.Millisecond {
 		t.Errorf("%s: %s recorded as lasting %s", r.Path, o.Duration(), r.Duration)
 	}
+	t.Logf("%s (%s): %s of audio, %d packets, %d bytes", r.Path, r.StopReason, o.Duration(), o.Packets, fi.Size())
 	return o.Duration()
 }
 

@@ -210,6 +210,7 @@ type roomPeer struct {
 
 	mu     sync.Mutex
 	callID string
+	since  int64 // ms: events sent before the peer started are not its own
 	out    chan voice.Message
 	stop   chan struct{}
 	wg     sync.WaitGroup
@@ -230,7 +231,7 @@ func newRoomPeerWith(t *testing.T, c *mxclient.Client, room id.RoomID, opts voic
 		t.Fatal(err)
 	}
 	name := opts.Name
-	rp := &roomPeer{c: c, room: room, out: make(chan voice.Message, 256), stop: make(chan struct{})}
+	rp := &roomPeer{c: c, room: room, since: time.Now().UnixMilli(), out: make(chan voice.Message, 256), stop: make(chan struct{})}
 	opts.Send = func(m voice.Message) {
 		select {
 		case rp.out <- m:
@@ -294,7 +295,9 @@ func (rp *roomPeer) close() {
 
 // take hands the peer an event of its call (or an invite for it, when it has none).
 func (rp *roomPeer) take(evt *event.Event) {
-	if evt.Sender == rp.c.UserID || !strings.HasPrefix(evt.Type.Type, "m.call.") {
+	// A client that rejoins a room gets its timeline again, older calls' invites
+	// included.
+	if evt.Sender == rp.c.UserID || !strings.HasPrefix(evt.Type.Type, "m.call.") || evt.Timestamp < rp.since {
 		return
 	}
 	msg, err := voice.Parse(evt.Type.Type, evt.Content.VeryRaw)

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
 	"github.com/contactcenter/contactcenter/database"
@@ -60,9 +61,11 @@ func TestCallTransfers(t *testing.T) {
 	cust.connected(t, waitLong)
 	grows("Carol heard by Alice", cust.Audio, carolBase)
 	callRow := lastCall(t, db, conv.ID).ID
-	sayIn(t, carol.Client, conv.SideRoom, rb.acme, "!transfer dave", "transferred the call to Dave")
+	// A cold transfer takes Carol out of the conversation: its answer reaches Dave.
+	say(t, carol, conv.SideRoom, "!transfer dave")
 	answer(davePeer)
 	defer keepTalking(davePeer, daveBase)()
+	waitSide(t, dave, conv.SideRoom, rb.acme, "Carol transferred the call to Dave")
 	grows("Dave heard by Alice", cust.Audio, daveBase)
 	grows("Alice heard by Dave", davePeer.Audio, aliceBase)
 	s := cust.Audio.Stats()
@@ -86,16 +89,33 @@ func TestCallTransfers(t *testing.T) {
 		_, err := dave.JoinRoomByID(ctx, conv.SideRoom)
 		return err == nil, nil
 	})
-	carolAgain := newRoomPeer(t, carol.Client, conv.DeskRoom, "carol-again")
-	sayIn(t, dave.Client, conv.SideRoom, rb.acme, "!transfer carol", "transferred the call to Carol")
-	carolAgain.Reject(carolAgain.ringing(t, waitLong))
+	say(t, dave, conv.SideRoom, "!transfer carol")
+	// Carol's client declines the relay's new invite (her timeline, rejoined,
+	// holds the first call's invite too).
+	var ringing *database.CallLeg
+	eventually(t, waitLong, "Carol rung again", func() (bool, error) {
+		legs, err := db.Calls().Legs(ctx, callRow)
+		for _, l := range legs {
+			if l.Agent == carol.UserID && l.EndedAt.IsZero() {
+				ringing = l
+			}
+		}
+		return ringing != nil, err
+	})
+	typ, content, err := voice.Encode(&voice.Reject{Common: voice.Common{CallID: ringing.LegCallID, PartyID: "carol-declines", Version: voice.Version}})
+	if err == nil {
+		_, err = carol.SendMessageEvent(ctx, conv.DeskRoom, event.Type{Type: typ, Class: event.MessageEventType}, content)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
 	declined := time.Now()
 	cust.ended(t, waitLong)
 	if took := time.Since(declined); took > 15*time.Second {
 		t.Errorf("the call ended %s after the decline", took)
 	}
 	waitEvent(t, alice.Client, alice.room, "the no-agent notice", bodyIs(rb.acme, rb.d.Config.Tenants[0].CallNoAgent()))
-	waitSide(t, dave, conv.SideRoom, rb.acme, "Carol declined")
+	waitSide(t, carol, conv.SideRoom, rb.acme, "Carol declined") // the conversation is hers now
 	if call := rb.endedCall(t, conv.ID, 1); call.Outcome != database.OutcomeAnswered {
 		t.Errorf("the transferred call: %+v", call)
 	}
@@ -116,9 +136,7 @@ func TestCallTransfers(t *testing.T) {
 	grows("Dave heard by Alice, warm", cust2.Audio, daveBase)
 	grows("Carol still heard by Alice, warm", cust2.Audio, carolBase)
 	grows("Alice heard by Carol, warm", carol2.Audio, aliceBase)
-	if _, err := carol.SendText(ctx, conv.SideRoom, "!leave"); err != nil {
-		t.Fatal(err)
-	}
+	say(t, carol, conv.SideRoom, "!leave")
 	carol2.ended(t, waitLong)
 	time.Sleep(500 * time.Millisecond)
 	before = cust2.Audio.From(carolBase)
@@ -145,5 +163,13 @@ func TestCallTransfers(t *testing.T) {
 	}
 	if err != nil || len(modes[dave.UserID]) == 0 || modes[dave.UserID][0] != "transfer_warm" {
 		t.Errorf("audit of the warm transfer: %v (%v)", modes, err)
+	}
+}
+
+// say sends a command without waiting for an answer.
+func say(t *testing.T, s *staff, room id.RoomID, body string) {
+	t.Helper()
+	if _, err := s.SendText(context.Background(), room, body); err != nil {
+		t.Fatal(err)
 	}
 }

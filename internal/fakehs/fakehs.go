@@ -146,7 +146,9 @@ func (s *Server) routes() http.Handler {
 	auth("POST "+c+"v3/user/{user}/filter", func(w http.ResponseWriter, r *http.Request, user string) {
 		writeJSON(w, http.StatusOK, map[string]string{"filter_id": "1"})
 	})
-	auth("GET "+c+"v3/sync", s.sync)
+	auth("GET "+c+"v3/sync", s.countedSync)
+	auth("PUT "+c+"v3/rooms/{room}/typing/{user}", s.counted("typing"))
+	auth("POST "+c+"v3/rooms/{room}/receipt/{type}/{event}", s.counted("receipt"))
 	auth("POST "+c+"v1/appservice/{id}/ping", s.ping)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		// Logged so that a benchmark notices when the service starts calling an

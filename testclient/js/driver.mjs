@@ -40,6 +40,9 @@ const { createClient, ClientEvent, SyncState, MatrixEventEvent, RoomEvent, RoomM
 const { OnlySignedDevicesIsolationMode, AllDevicesIsolationMode } = await import("matrix-js-sdk/lib/crypto-api/index.js");
 
 let client = null;
+// Typing notifications and read receipts as the client saw them arrive, oldest first.
+const typingLog = [];
+const receiptLog = [];
 
 function send(obj) { out.write(JSON.stringify(obj) + "\n"); }
 
@@ -130,6 +133,7 @@ const commands = {
       initial_device_display_name: "jsclient test driver",
     });
     client = createClient({ baseUrl, userId: res.user_id, accessToken: res.access_token, deviceId: res.device_id });
+    recordEphemeral(client);
     await client.initRustCrypto({ useIndexedDB: false });
     const prepared = new Promise((resolve, reject) => {
       const onSync = (state, _prev, data) => {
@@ -262,12 +266,73 @@ const commands = {
     };
   },
 
+  // sendTyping shows (or ends) our typing notification in a room.
+  async sendTyping({ roomId, typing, timeoutMs }) {
+    await needClient().sendTyping(roomId, !!typing, timeoutMs ?? 30000);
+    return {};
+  },
+
+  // sendReceipt marks an event read with a public (m.read) or private
+  // (m.read.private) receipt, as Element does with "send read receipts" on or off.
+  async sendReceipt({ roomId, eventId, private: priv }) {
+    const room = needClient().getRoom(roomId);
+    const ev = room?.findEventById(eventId);
+    if (!ev) throw new Error(`no event ${eventId} in ${roomId}`);
+    await client.sendReceipt(ev, priv ? "m.read.private" : "m.read", {}, true);
+    return {};
+  },
+
+  // waitTyping waits until the client shows userId typing (or not) in roomId.
+  async waitTyping({ roomId, userId, typing, timeoutMs }) {
+    needClient();
+    await waitUntil(() => {
+      const m = client.getRoom(roomId)?.getMember(userId);
+      return m && m.typing === !!typing ? true : undefined;
+    }, timeoutMs, `${userId} typing=${!!typing} in ${roomId}`);
+    return {};
+  },
+
+  // waitReceipt waits until userId's public receipt in roomId is on eventId.
+  async waitReceipt({ roomId, userId, eventId, timeoutMs }) {
+    needClient();
+    await waitUntil(() => {
+      const r = client.getRoom(roomId)?.getReadReceiptForUserId(userId, true, "m.read");
+      return r?.eventId === eventId ? true : undefined;
+    }, timeoutMs, `${userId}'s receipt on ${eventId} in ${roomId}`);
+    return {};
+  },
+
+  // ephemeral lists the typing notifications and receipts seen in a room.
+  async ephemeral({ roomId }) {
+    needClient();
+    return {
+      typing: typingLog.filter((t) => t.roomId === roomId),
+      receipts: receiptLog.filter((r) => r.roomId === roomId),
+    };
+  },
+
   async stop() {
     if (client) client.stopClient();
     setTimeout(() => process.exit(0), 50);
     return {};
   },
 };
+
+// recordEphemeral keeps every typing change and receipt the client is told of.
+function recordEphemeral(c) {
+  c.on(RoomMemberEvent.Typing, (_ev, member) => {
+    typingLog.push({ roomId: member.roomId, userId: member.userId, typing: member.typing, ts: Date.now() });
+  });
+  c.on(RoomEvent.Receipt, (ev, room) => {
+    for (const [eventId, byType] of Object.entries(ev.getContent() ?? {})) {
+      for (const [type, byUser] of Object.entries(byType ?? {})) {
+        for (const userId of Object.keys(byUser ?? {})) {
+          receiptLog.push({ roomId: room.roomId, eventId, type, userId, ts: Date.now() });
+        }
+      }
+    }
+  });
+}
 
 async function waitForOwnKeys(userId, deviceId) {
   const deadline = Date.now() + 15000;

@@ -30,6 +30,8 @@ type Client struct {
 	events map[id.RoomID][]*event.Event
 	// untrusted are decrypted events from devices the client excludes.
 	untrusted map[id.RoomID][]*event.Event
+	// ephemeral are the typing notifications and receipts of each room (ephemeral.go).
+	ephemeral map[id.RoomID][]*event.Event
 	changed   chan struct{}
 	cancel    context.CancelFunc
 	done      chan struct{}
@@ -54,7 +56,7 @@ func Login(ctx context.Context, opts Options) (*Client, error) {
 		return nil, err
 	}
 	cli.Log = opts.Log
-	c := &Client{Client: cli, events: map[id.RoomID][]*event.Event{}, untrusted: map[id.RoomID][]*event.Event{}, changed: make(chan struct{})}
+	c := &Client{Client: cli, events: map[id.RoomID][]*event.Event{}, untrusted: map[id.RoomID][]*event.Event{}, ephemeral: map[id.RoomID][]*event.Event{}, changed: make(chan struct{})}
 	login := &mautrix.ReqLogin{
 		Type:             mautrix.AuthTypePassword,
 		Identifier:       mautrix.UserIdentifier{Type: mautrix.IdentifierTypeUser, User: opts.UserID.String()},
@@ -91,6 +93,7 @@ func Login(ctx context.Context, opts Options) (*Client, error) {
 	syncer := cli.Syncer.(*mautrix.DefaultSyncer)
 	syncer.OnEvent(cli.StateStoreSyncHandler)
 	syncer.OnEvent(c.record)
+	syncer.OnEvent(c.recordEphemeral)
 	syncCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	c.cancel = cancel
 	c.done = make(chan struct{})

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"sort"
 	"sync"
@@ -25,6 +26,11 @@ type Options struct {
 	Calls    int           // concurrent calls
 	Duration time.Duration // of streaming, both ways at once
 	Relayed  bool          // through the relay, or peer to peer
+	// Listeners puts a supervisor listening on each relayed call (supervised.go);
+	// the supervisor's client talks too, heard by nobody.
+	Listeners bool
+	// RecordDir records each relayed call, both directions, into files there.
+	RecordDir string
 }
 
 // Result of a run. CPU covers the whole process (both pion clients of each call
@@ -41,12 +47,19 @@ type Result struct {
 	HeapPerCall    float64       // bytes of heap in use per call after setup
 	GoroutinesCall float64       // goroutines per call after setup
 	LeftGoroutines int           // goroutines left over after every call ended
+	RecordedBytes  int64         // of every recording file, when recording
 }
 
 func (r Result) String() string {
 	kind := "direct"
 	if r.Relayed {
 		kind = "relayed"
+	}
+	if r.Listeners {
+		kind += "+listener"
+	}
+	if r.RecordDir != "" {
+		kind += "+recording"
 	}
 	return fmt.Sprintf("%s calls=%d sent=%d received=%d lost=%d corrupt=%d latency p50=%s p95=%s max=%s cpu=%.3f cores heap/call=%.0f KiB goroutines/call=%.1f left=%d setup=%s",
 		kind, r.Calls, r.Sent, r.Received, r.Lost, r.Corrupt, r.P50, r.P95, r.Max, r.CPUCores, r.HeapPerCall/1024, r.GoroutinesCall, r.LeftGoroutines, r.Setup)
@@ -81,8 +94,18 @@ func Cost(relayed, direct Result) RelayCost {
 
 type call struct {
 	a, b  *voicetest.Peer
+	sup   *voicetest.Peer // the listener, if any
 	pipes []*voicetest.Pipe
 	leg   *voice.Call
+	files []*os.File // the recording's
+}
+
+// peers are the call's clients that talk.
+func (c *call) peers() []*voicetest.Peer {
+	if c.sup != nil {
+		return []*voicetest.Peer{c.a, c.b, c.sup}
+	}
+	return []*voicetest.Peer{c.a, c.b}
 }
 
 // Run sets up opts.Calls calls, streams for opts.Duration and hangs up.
@@ -117,6 +140,12 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 			}
 			c.a.Close()
 			c.b.Close()
+			if c.sup != nil {
+				c.sup.Close()
+			}
+			for _, f := range c.files {
+				_ = f.Close()
+			}
 		}
 	}
 	start := time.Now()
@@ -124,6 +153,9 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		var c *call
 		if opts.Relayed {
 			c, err = relayedCall(ctx, api, eng, i)
+			if err == nil {
+				err = supervise(ctx, api, c, i, opts)
+			}
 		} else {
 			c, err = directCall(ctx, api, i)
 		}
@@ -146,7 +178,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	var wg sync.WaitGroup
 	errs := make(chan error, 2*len(calls))
 	for _, c := range calls {
-		for _, p := range []*voicetest.Peer{c.a, c.b} {
+		for _, p := range c.peers() {
 			wg.Add(1)
 			go func(p *voicetest.Peer) {
 				defer wg.Done()
@@ -166,6 +198,11 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	}
 	var lat []time.Duration
 	for _, c := range calls {
+		if c.sup != nil {
+			// The listener hears the customer and the agent.
+			res.Sent += 2 * n
+			res.Received += c.sup.Audio.Stats().Count
+		}
 		for _, p := range []*voicetest.Peer{c.a, c.b} {
 			s := p.Audio.Stats()
 			res.Sent += n
@@ -175,6 +212,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		}
 	}
 	res.Lost = res.Sent - res.Received
+	res.RecordedBytes = recordedBytes(calls)
 	if len(lat) > 0 {
 		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 		res.P50, res.P95, res.Max = lat[len(lat)/2], lat[len(lat)*95/100], lat[len(lat)-1]

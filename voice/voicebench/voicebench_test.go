@@ -54,3 +54,26 @@ func BenchmarkRelayedCall(b *testing.B) {
 		b.ReportMetric(r.GoroutinesCall, "goroutines/call")
 	}
 }
+
+// TestListenedAndRecorded: a listener on each relayed call hears both parties,
+// nobody loses a packet, and a recorded run writes files that grow with the call.
+func TestListenedAndRecorded(t *testing.T) {
+	ctx := context.Background()
+	listened, err := Run(ctx, Options{Calls: 2, Duration: 2 * time.Second, Relayed: true, Listeners: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorded, err := Run(ctx, Options{Calls: 2, Duration: 2 * time.Second, Relayed: true, RecordDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(listened)
+	t.Log(recorded)
+	if listened.Lost != 0 || listened.Sent != 2*4*100 || listened.LeftGoroutines > 0 {
+		t.Errorf("listened: %s; want 800 packets (each call's two parties, and its listener hearing both), none lost", listened)
+	}
+	// 2 calls × 2 directions × 100 packets of 160 bytes, plus the pages' headers.
+	if recorded.Lost != 0 || recorded.RecordedBytes < 2*2*100*160 || recorded.LeftGoroutines > 0 {
+		t.Errorf("recorded: %s, %d bytes written", recorded, recorded.RecordedBytes)
+	}
+}
