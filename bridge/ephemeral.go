@@ -63,6 +63,8 @@ type nativeRelay struct {
 	presence map[presenceKey]event.Presence
 	// since is the desk poller's /sync position per desk room.
 	since map[id.RoomID]string
+	// customerSince is each tenant's position in the poll of its customer rooms.
+	customerSince map[string]string
 	// after is the desk room the last poll round ended at.
 	after id.RoomID
 
@@ -121,7 +123,7 @@ func (b *Bridge) prepareNative() *nativeRelay {
 	cli.AccessToken = b.Config.Appservice.ASToken
 	cli.SetAppServiceUserID = false
 	r := &nativeRelay{b: b, cfg: b.Config.Native, cli: cli, typing: map[typingKey]*typingOut{}, receipts: map[id.RoomID]id.EventID{},
-		presence: map[presenceKey]event.Presence{}, since: map[id.RoomID]string{}}
+		presence: map[presenceKey]event.Presence{}, since: map[id.RoomID]string{}, customerSince: map[string]string{}}
 	for i := range r.lanes {
 		r.lanes[i] = make(chan ephemeralItem, ephemeralLaneDepth)
 	}

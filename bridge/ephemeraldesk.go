@@ -51,6 +51,7 @@ func (r *nativeRelay) loop(ctx context.Context) {
 		idx := r.refreshIndex(ctx)
 		if r.deskReads() {
 			r.pollDesks(ctx, idx)
+			r.pollCustomerRooms(ctx, idx)
 		}
 	}
 }
@@ -168,16 +169,69 @@ func (r *nativeRelay) pollDesk(ctx context.Context, l *convLink) {
 	}
 }
 
-// deskFilter asks for a room's typing and receipts and nothing else (homeservers that
+// pollCustomerRooms reads, for each tenant with an assigned conversation, what its
+// business identity's long /sync should already have brought: typing and receipts in
+// the customer rooms. Under load Dendrite does not always wake a waiting /sync for
+// a typing notification that came over federation, which leaves the customer's
+// typing unseen until the long poll times out (30 s); one read per tenant that does
+// not wait, each round, bounds that to the poll interval. Relaying is idempotent
+// (typing only on change, a receipt once per event), so an event seen by both is
+// relayed once.
+func (r *nativeRelay) pollCustomerRooms(ctx context.Context, idx *convIndex) {
+	tenants := map[*Tenant]bool{}
+	for _, l := range idx.convs {
+		if l.assigned {
+			tenants[l.tenant] = true
+		}
+	}
+	for t := range tenants {
+		r.mu.Lock()
+		since := r.customerSince[t.ID]
+		r.mu.Unlock()
+		query := url.Values{"timeout": {"0"}, "set_presence": {"offline"}, "filter": {deskFilter("")}}
+		if since != "" {
+			query.Set("since", since)
+		}
+		var resp deskSyncResponse
+		if err := r.request(ctx, t.UserID, http.MethodGet, mautrix.ClientURLPath{"v3", "sync"}, query, nil, &resp); err != nil {
+			zerolog.Ctx(ctx).Debug().Err(err).Str("tenant", t.ID).Msg("Could not read the customer rooms' typing and receipts")
+			continue
+		}
+		if resp.NextBatch == "" {
+			continue
+		}
+		r.mu.Lock()
+		r.customerSince[t.ID] = resp.NextBatch
+		r.mu.Unlock()
+		for roomID, room := range resp.Rooms.Join {
+			if l := idx.link(roomID); l == nil || l.customerRoom != roomID {
+				continue
+			}
+			for _, evt := range room.Ephemeral.Events {
+				// The first read's receipts are the rooms' past; its typing is the present.
+				if evt != nil && (since != "" || evt.Type.Type == event.EphemeralEventTyping.Type) {
+					evt.RoomID = roomID
+					r.b.handleEphemeral(t, false, evt)
+				}
+			}
+		}
+	}
+}
+
+// deskFilter asks for a room's (or, for "", every room's) typing and receipts and nothing else (homeservers that
 // apply filters to ephemeral events; Dendrite 0.13.8 returns those of all the ghost's
 // rooms, which the poller skips).
 func deskFilter(room id.RoomID) string {
 	none := &mautrix.FilterPart{NotTypes: []event.Type{{Type: "*"}}}
+	var rooms []id.RoomID // none: every room
+	if room != "" {
+		rooms = []id.RoomID{room}
+	}
 	f := mautrix.Filter{
 		AccountData: none,
 		Presence:    none,
 		Room: &mautrix.RoomFilter{
-			Rooms:       []id.RoomID{room},
+			Rooms:       rooms,
 			AccountData: none,
 			Ephemeral:   &mautrix.FilterPart{Types: []event.Type{event.EphemeralEventTyping, event.EphemeralEventReceipt}},
 			State:       &mautrix.FilterPart{NotTypes: []event.Type{{Type: "*"}}, LazyLoadMembers: true},

@@ -54,7 +54,14 @@ type Browser struct {
 
 // Start installs the npm packages if needed, bundles the page, serves it on
 // 127.0.0.1, starts Chromium and loads the page in it.
-func Start(ctx context.Context, opts Options) (b *Browser, err error) {
+func Start(ctx context.Context, opts Options) (*Browser, error) { return start(ctx, opts, true) }
+
+// StartBlank starts Chromium and the driver like Start, but on a blank page and
+// without building the call page: for tests of other pages, driven with Goto,
+// WaitText, Eval and Screenshot.
+func StartBlank(ctx context.Context, opts Options) (*Browser, error) { return start(ctx, opts, false) }
+
+func start(ctx context.Context, opts Options, callPage bool) (b *Browser, err error) {
 	if opts.ToneHz == 0 {
 		opts.ToneHz = 440
 	}
@@ -71,7 +78,7 @@ func Start(ctx context.Context, opts Options) (b *Browser, err error) {
 	}
 	b = &Browser{ToneHz: opts.ToneHz, dir: opts.Dir}
 	if b.dir == "" {
-		if b.dir, err = os.MkdirTemp("", "browsercall-"); err != nil {
+		if b.dir, err = os.MkdirTemp("", "browser-"); err != nil {
 			return nil, err
 		}
 		b.removeDir = true
@@ -82,15 +89,19 @@ func Start(ctx context.Context, opts Options) (b *Browser, err error) {
 			b = nil
 		}
 	}()
-	if err = bundle(ctx, project, b.dir); err != nil {
-		return nil, err
+	connect := map[string]any{}
+	if callPage {
+		if err = bundle(ctx, project, b.dir); err != nil {
+			return nil, err
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		b.srv = &http.Server{Handler: pageHandler(project, b.dir), ReadHeaderTimeout: 10 * time.Second}
+		go b.srv.Serve(ln)
+		connect["url"] = "http://" + ln.Addr().String() + "/"
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	b.srv = &http.Server{Handler: pageHandler(project, b.dir), ReadHeaderTimeout: 10 * time.Second}
-	go b.srv.Serve(ln)
 	wav := filepath.Join(b.dir, "tone.wav")
 	if err = WriteToneWAV(wav, opts.ToneHz, 2*time.Second); err != nil {
 		return nil, err
@@ -101,8 +112,8 @@ func Start(ctx context.Context, opts Options) (b *Browser, err error) {
 	if b.drv, err = jsclient.StartDriver(ctx, project, "driver.mjs"); err != nil {
 		return nil, err
 	}
-	url := "http://" + ln.Addr().String() + "/"
-	if err = b.call(ctx, "connect", map[string]any{"endpoint": b.chrome.endpoint, "url": url}, 30*time.Second, nil); err != nil {
+	connect["endpoint"] = b.chrome.endpoint
+	if err = b.call(ctx, "connect", connect, 30*time.Second, nil); err != nil {
 		return nil, err
 	}
 	return b, nil

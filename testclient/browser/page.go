@@ -3,59 +3,8 @@ package browser
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"time"
-
-	"github.com/contactcenter/contactcenter/testclient/jsclient"
 )
-
-// StartBlank starts Chromium and the driver like Start, but on a blank page and
-// without building the call page: for tests of other pages, driven with Goto,
-// WaitText, Eval and Screenshot.
-func StartBlank(ctx context.Context, opts Options) (b *Browser, err error) {
-	exe, err := executable(opts.Executable)
-	if err != nil {
-		return nil, err
-	}
-	project, err := ProjectDir()
-	if err != nil {
-		return nil, err
-	}
-	if err := Ensure(ctx); err != nil {
-		return nil, err
-	}
-	b = &Browser{ToneHz: opts.ToneHz, dir: opts.Dir}
-	if b.dir == "" {
-		if b.dir, err = os.MkdirTemp("", "browserpage-"); err != nil {
-			return nil, err
-		}
-		b.removeDir = true
-	}
-	defer func() {
-		if err != nil {
-			b.Close()
-			b = nil
-		}
-	}()
-	if opts.ToneHz == 0 {
-		opts.ToneHz = 440
-	}
-	wav := filepath.Join(b.dir, "tone.wav")
-	if err = WriteToneWAV(wav, opts.ToneHz, 2*time.Second); err != nil {
-		return nil, err
-	}
-	if b.chrome, err = startChromium(ctx, exe, b.dir, flags(wav, opts.ExtraFlags)); err != nil {
-		return nil, err
-	}
-	if b.drv, err = jsclient.StartDriver(ctx, project, "driver.mjs"); err != nil {
-		return nil, err
-	}
-	if err = b.call(ctx, "connect", map[string]any{"endpoint": b.chrome.endpoint}, 30*time.Second, nil); err != nil {
-		return nil, err
-	}
-	return b, nil
-}
 
 // Goto loads url in the page.
 func (b *Browser) Goto(ctx context.Context, url string) error {

@@ -2,7 +2,6 @@ package mxclient
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"maunium.net/go/mautrix/event"
@@ -30,23 +29,5 @@ func (c *Client) Ephemeral(roomID id.RoomID) []*event.Event {
 
 // WaitEphemeral waits until a typing notification or receipt of the room matches.
 func (c *Client) WaitEphemeral(ctx context.Context, roomID id.RoomID, timeout time.Duration, match func(*event.Event) bool) (*event.Event, error) {
-	deadline := time.After(timeout)
-	for {
-		c.mu.Lock()
-		changed := c.changed
-		for _, evt := range c.ephemeral[roomID] {
-			if match(evt) {
-				c.mu.Unlock()
-				return evt, nil
-			}
-		}
-		c.mu.Unlock()
-		select {
-		case <-changed:
-		case <-deadline:
-			return nil, fmt.Errorf("no matching typing notification or receipt in %s after %s", roomID, timeout)
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
+	return c.waitIn(ctx, c.ephemeral, "typing notification or receipt", roomID, timeout, match)
 }

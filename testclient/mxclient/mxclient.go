@@ -189,11 +189,17 @@ func (c *Client) Events(roomID id.RoomID) []*event.Event {
 
 // WaitFor waits until an event in the room matches.
 func (c *Client) WaitFor(ctx context.Context, roomID id.RoomID, timeout time.Duration, match func(*event.Event) bool) (*event.Event, error) {
+	return c.waitIn(ctx, c.events, "event", roomID, timeout, match)
+}
+
+// waitIn waits until an event of the room in seen (a map guarded by c.mu) matches.
+func (c *Client) waitIn(ctx context.Context, seen map[id.RoomID][]*event.Event, what string, roomID id.RoomID, timeout time.Duration,
+	match func(*event.Event) bool) (*event.Event, error) {
 	deadline := time.After(timeout)
 	for {
 		c.mu.Lock()
 		changed := c.changed
-		for _, evt := range c.events[roomID] {
+		for _, evt := range seen[roomID] {
 			if match(evt) {
 				c.mu.Unlock()
 				return evt, nil
@@ -203,7 +209,7 @@ func (c *Client) WaitFor(ctx context.Context, roomID id.RoomID, timeout time.Dur
 		select {
 		case <-changed:
 		case <-deadline:
-			return nil, fmt.Errorf("no matching event in %s after %s", roomID, timeout)
+			return nil, fmt.Errorf("no matching %s in %s after %s", what, roomID, timeout)
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
