@@ -9,6 +9,7 @@ import (
 
 	"maunium.net/go/mautrix/id"
 
+	"github.com/contactcenter/contactcenter/database"
 	"github.com/contactcenter/contactcenter/internal/netns"
 	"github.com/contactcenter/contactcenter/testclient/browser"
 )
@@ -29,36 +30,8 @@ func TestRelayedBrowserCall(t *testing.T) {
 	carol := rb.staff(t, "carol")
 	rb.ready(t, carol)
 
-	var alice, carolB *browser.Browser
-	var errs [2]error
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		name := "alicebrowser"
-		if _, err := rb.d.Bed.Customer.Register(ctx, name, name+"-password", false); err != nil {
-			errs[0] = err
-			return
-		}
-		alice, errs[0] = startBrowser(t, callerHz, browser.LoginOptions{HomeserverURL: rb.d.Bed.Customer.URL,
-			User: id.NewUserID(name, rb.d.Bed.Customer.ServerName).String(), Password: name + "-password", CrossSigning: true})
-	})
-	wg.Go(func() {
-		carolB, errs[1] = startBrowser(t, calleeHz, browser.LoginOptions{HomeserverURL: rb.d.Bed.Business.URL,
-			User: carol.UserID.String(), Password: "carol-password", CrossSigning: true})
-	})
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Fatalf("browser %d: %v", i, err)
-		}
-	}
-	room, err := alice.CreateDM(ctx, rb.acme.String(), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := alice.WaitJoined(ctx, room, rb.acme.String()); err != nil {
-		t.Fatal(err)
-	}
-	conv := rb.conversation(t, id.RoomID(room))
+	room, conv, alice, staffB := rb.browserDM(t, "alicebrowser", callerHz, []*staff{carol}, calleeHz)
+	carolB := staffB[0]
 
 	var setups, answers []time.Duration
 	for run := range relayedRuns {
@@ -168,4 +141,45 @@ func checkBusinessAnsweredEncrypted(t *testing.T, ctx context.Context, br *brows
 	if !answered {
 		t.Fatalf("no m.call.answer from %s for call %s (call events: %+v)", business, callID, evs)
 	}
+}
+
+// browserDM starts, at once, a customer's browser (registered as customer on the
+// customer homeserver, tone customerHz) and one browser per staff member (tones in
+// order), then has the customer open an encrypted DM with ACME and waits for its
+// conversation. Staff log in with "<localpart>-password".
+func (rb *relayBed) browserDM(t *testing.T, customer string, customerHz float64, members []*staff, staffHz ...float64) (
+	string, *database.Conversation, *browser.Browser, []*browser.Browser) {
+	t.Helper()
+	ctx := context.Background()
+	browsers := make([]*browser.Browser, 1+len(members))
+	errs := make([]error, len(browsers))
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if _, err := rb.d.Bed.Customer.Register(ctx, customer, customer+"-password", false); err != nil {
+			errs[0] = err
+			return
+		}
+		browsers[0], errs[0] = startBrowser(t, customerHz, browser.LoginOptions{HomeserverURL: rb.d.Bed.Customer.URL,
+			User: id.NewUserID(customer, rb.d.Bed.Customer.ServerName).String(), Password: customer + "-password", CrossSigning: true})
+	})
+	for i, s := range members {
+		wg.Go(func() {
+			browsers[i+1], errs[i+1] = startBrowser(t, staffHz[i], browser.LoginOptions{HomeserverURL: rb.d.Bed.Business.URL,
+				User: s.UserID.String(), Password: s.UserID.Localpart() + "-password", CrossSigning: true})
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("browser %d: %v", i, err)
+		}
+	}
+	room, err := browsers[0].CreateDM(ctx, rb.acme.String(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := browsers[0].WaitJoined(ctx, room, rb.acme.String()); err != nil {
+		t.Fatal(err)
+	}
+	return room, rb.conversation(t, id.RoomID(room)), browsers[0], browsers[1:]
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -42,40 +41,8 @@ func TestSupervisorListenWhisperBarge(t *testing.T) {
 	carol, sam := rb.staff(t, "carol"), rb.staff(t, "sam")
 	rb.ready(t, carol)
 
-	var alice, carolB, samB *browser.Browser
-	var errs [3]error
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		name := "alicesup"
-		if _, err := rb.d.Bed.Customer.Register(ctx, name, name+"-password", false); err != nil {
-			errs[0] = err
-			return
-		}
-		alice, errs[0] = startBrowser(t, callerHz, browser.LoginOptions{HomeserverURL: rb.d.Bed.Customer.URL,
-			User: id.NewUserID(name, rb.d.Bed.Customer.ServerName).String(), Password: name + "-password", CrossSigning: true})
-	})
-	wg.Go(func() {
-		carolB, errs[1] = startBrowser(t, calleeHz, browser.LoginOptions{HomeserverURL: rb.d.Bed.Business.URL,
-			User: carol.UserID.String(), Password: "carol-password", CrossSigning: true})
-	})
-	wg.Go(func() {
-		samB, errs[2] = startBrowser(t, supervisorHz, browser.LoginOptions{HomeserverURL: rb.d.Bed.Business.URL,
-			User: sam.UserID.String(), Password: "sam-password", CrossSigning: true})
-	})
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Fatalf("browser %d: %v", i, err)
-		}
-	}
-	room, err := alice.CreateDM(ctx, rb.acme.String(), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := alice.WaitJoined(ctx, room, rb.acme.String()); err != nil {
-		t.Fatal(err)
-	}
-	conv := rb.conversation(t, id.RoomID(room))
+	room, conv, alice, staffB := rb.browserDM(t, "alicesup", callerHz, []*staff{carol, sam}, calleeHz, supervisorHz)
+	carolB, samB := staffB[0], staffB[1]
 	if _, err := browser.TwoWayCall(ctx, alice, carolB, room, waitLong); err != nil {
 		t.Fatal(err)
 	}
