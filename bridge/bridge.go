@@ -262,6 +262,7 @@ func (b *Bridge) initAppservice(ctx context.Context) error {
 	if err := as.SetHomeserverURL(b.Config.Homeserver.Address); err != nil {
 		return fatal(ExitConfig, "homeserver.address must be a URL", err)
 	}
+	keepConnections(as.HTTPClient)
 	b.timeRequests(as.HTTPClient)
 	as.StateStore = b.StateStore
 	as.QueryHandler = queryHandler{b}

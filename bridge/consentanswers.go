@@ -132,7 +132,7 @@ func (b *Bridge) promptOf(ctx context.Context, room id.RoomID, target id.EventID
 	if target == "" {
 		return nil, opts, nil
 	}
-	origin, err := b.DB.EventMap.Translate(ctx, room, target, room)
+	origin, err := b.translate(ctx, room, target, room)
 	if err == nil && origin == "" && early {
 		return nil, opts, errNotYetKnown
 	}

@@ -144,10 +144,10 @@ func (c *convo) announceStart(ctx context.Context, name string) error {
 	if spaceErr != nil {
 		return spaceErr
 	}
-	if space != "" {
+	if space != nil {
 		child := map[string]any{"via": []string{c.b.Config.Homeserver.Domain}}
-		enqueue("space-desk", space, t.UserID, StateAction, stateAction{Type: event.StateSpaceChild.Type, StateKey: c.DeskRoom.String(), Content: child})
-		enqueue("space-side", space, t.UserID, StateAction, stateAction{Type: event.StateSpaceChild.Type, StateKey: c.SideRoom.String(), Content: child})
+		enqueue("space-desk", space.RoomID, t.UserID, StateAction, stateAction{Type: event.StateSpaceChild.Type, StateKey: c.DeskRoom.String(), Content: child})
+		enqueue("space-side", space.RoomID, t.UserID, StateAction, stateAction{Type: event.StateSpaceChild.Type, StateKey: c.SideRoom.String(), Content: child})
 	}
 	return err
 }

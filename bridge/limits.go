@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -19,6 +20,39 @@ import (
 // crowding out everyone else).
 type abuseLimits struct {
 	customerEvents, serverEvents, roomsOpened, codeAttempts *ratelimit.Limiter
+	// invites remembers the rooms limit's answer per invite: an invite handled again
+	// (its federated join failed or timed out, which a slow server makes common) must
+	// get the same answer without spending another of the customer's rooms.
+	invites *answers
+}
+
+// maxRememberedAnswers bounds answers: far more invites than are retried at once.
+const maxRememberedAnswers = 4096
+
+// answers are yes/no answers by key, the oldest forgotten first.
+type answers struct {
+	mu    sync.Mutex
+	byKey map[string]bool
+	order []string
+}
+
+func newAnswers() *answers { return &answers{byKey: map[string]bool{}} }
+
+// get returns the answer given for key, computing and keeping it the first time.
+func (a *answers) get(key string, decide func() bool) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if answer, ok := a.byKey[key]; ok {
+		return answer
+	}
+	answer := decide()
+	if len(a.order) >= maxRememberedAnswers {
+		delete(a.byKey, a.order[0])
+		a.order = a.order[1:]
+	}
+	a.byKey[key] = answer
+	a.order = append(a.order, key)
+	return answer
 }
 
 func (b *Bridge) initLimits() {
@@ -28,6 +62,7 @@ func (b *Bridge) initLimits() {
 		serverEvents:   ratelimit.New(l.ServerEvents.Limit(), 0),
 		roomsOpened:    ratelimit.New(l.RoomsOpened.Limit(), 0),
 		codeAttempts:   ratelimit.New(l.CodeAttempts.Limit(), 0),
+		invites:        newAnswers(),
 	}
 }
 
@@ -120,11 +155,15 @@ func (b *Bridge) slowDown(ctx context.Context, j *job, t *Tenant, room *database
 	})
 }
 
-// roomAllowed spends a token of the customer's rooms with this tenant; over the limit
-// the invite is declined without joining.
+// roomAllowed spends a token of the customer's rooms with this tenant, once per
+// invite; over the limit the invite is declined without joining.
 func (b *Bridge) roomAllowed(ctx context.Context, t *Tenant, j *job) (bool, error) {
 	evt := j.evt
-	if ok, _ := b.limits.roomsOpened.Take(t.ID+"|"+evt.Sender.String(), b.now()); ok {
+	allowed := b.limits.invites.get(t.ID+"|"+j.Key(), func() bool {
+		ok, _ := b.limits.roomsOpened.Take(t.ID+"|"+evt.Sender.String(), b.now())
+		return ok
+	})
+	if allowed {
 		return true, nil
 	}
 	zerolog.Ctx(ctx).Warn().Str("tenant", t.ID).Msg("Customer over the rooms limit; invite declined")

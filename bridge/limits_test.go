@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -66,5 +67,31 @@ func TestCodeAttemptsLimited(t *testing.T) {
 	}
 	if _, ok, err := bed.b.Consent.Redeem(context.Background(), subjectOf(bed.t, bedCustomer), linkcode.Hash(second)); err != nil || !ok {
 		t.Fatalf("the code over the limit was used up anyway (ok=%v, %v)", ok, err)
+	}
+}
+
+// An invite handled again gets the answer of its first time, without deciding (and
+// spending a room of the customer's limit) again; old answers make room for new ones.
+func TestInviteAnswersAreRememberedAndBounded(t *testing.T) {
+	a := newAnswers()
+	decided := 0
+	spend := func() bool { decided++; return decided <= 1 }
+	if !a.get("acme|$invite1", spend) || !a.get("acme|$invite1", spend) {
+		t.Fatal("the first invite was not let in both times")
+	}
+	if a.get("acme|$invite2", spend) || a.get("acme|$invite2", spend) {
+		t.Fatal("the second invite (over the limit) was let in")
+	}
+	if decided != 2 {
+		t.Fatalf("decided %d times for two invites", decided)
+	}
+	for i := range maxRememberedAnswers {
+		a.get(fmt.Sprintf("acme|$later%d", i), func() bool { return true })
+	}
+	if len(a.byKey) != maxRememberedAnswers || len(a.order) != maxRememberedAnswers {
+		t.Fatalf("kept %d answers (%d in order), want %d", len(a.byKey), len(a.order), maxRememberedAnswers)
+	}
+	if _, kept := a.byKey["acme|$invite1"]; kept {
+		t.Fatal("the oldest answer was not forgotten")
 	}
 }

@@ -276,6 +276,27 @@ func (t timedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // timeRequests makes the client's requests to the homeserver timed, when metrics
 // are on.
+// homeserverConns is how many idle connections a client keeps to the homeserver:
+// about as many as sends run at once (the outbox's workers and the handlers).
+const homeserverConns = 64
+
+// keepConnections lets a client keep an idle connection for each send running at
+// once: all its requests go to the one homeserver, and with Go's default of two, most
+// sends under load would dial a new connection and close it again.
+func keepConnections(client *http.Client) {
+	base, ok := client.Transport.(*http.Transport)
+	if client.Transport == nil {
+		base, ok = http.DefaultTransport.(*http.Transport)
+	}
+	if !ok {
+		return
+	}
+	t := base.Clone()
+	t.MaxIdleConns = max(t.MaxIdleConns, homeserverConns)
+	t.MaxIdleConnsPerHost = homeserverConns
+	client.Transport = t
+}
+
 func (b *Bridge) timeRequests(client *http.Client) {
 	m := b.reports.metrics
 	if m == nil || client == nil {

@@ -78,7 +78,7 @@ func (b *Bridge) offerAnswer(ctx context.Context, evt *event.Event, early bool) 
 	default:
 		return 0, false, false, nil
 	}
-	origin, err := b.DB.EventMap.Translate(ctx, evt.RoomID, target, evt.RoomID)
+	origin, err := b.translate(ctx, evt.RoomID, target, evt.RoomID)
 	if err == nil && origin == "" && early {
 		return 0, false, false, errNotYetKnown
 	}

@@ -167,10 +167,10 @@ func (c *convo) announceOutbound(ctx context.Context, name string, r *database.O
 	if spaceErr != nil {
 		return spaceErr
 	}
-	if space != "" {
+	if space != nil {
 		child := map[string]any{"via": []string{c.b.Config.Homeserver.Domain}}
-		enqueue("space-desk", space, StateAction, stateAction{Type: event.StateSpaceChild.Type, StateKey: c.DeskRoom.String(), Content: child})
-		enqueue("space-side", space, StateAction, stateAction{Type: event.StateSpaceChild.Type, StateKey: c.SideRoom.String(), Content: child})
+		enqueue("space-desk", space.RoomID, StateAction, stateAction{Type: event.StateSpaceChild.Type, StateKey: c.DeskRoom.String(), Content: child})
+		enqueue("space-side", space.RoomID, StateAction, stateAction{Type: event.StateSpaceChild.Type, StateKey: c.SideRoom.String(), Content: child})
 	}
 	return err
 }

@@ -13,11 +13,11 @@ import (
 const leaseTTL = transport.LeaseTTL
 
 // startQueues starts the transport and the loops that work on what it carries:
-// retention, and, unless the inbox is held, consent prompt timeouts, routing and the
+// retention, SQLite's checkpoints, and, unless the inbox is held, consent prompt timeouts, routing and the
 // desk rooms' redactions.
 func (b *Bridge) startQueues(ctx context.Context) error {
 	t := b.queues()
-	b.wg.Add(2)
+	b.wg.Add(3)
 	go func() {
 		defer b.wg.Done()
 		t.Run(ctx)
@@ -25,6 +25,10 @@ func (b *Bridge) startQueues(ctx context.Context) error {
 	go func() {
 		defer b.wg.Done()
 		b.retentionLoop(ctx)
+	}()
+	go func() {
+		defer b.wg.Done()
+		b.DB.CheckpointLoop(ctx)
 	}()
 	if !b.HoldInbox {
 		b.wg.Add(2)
@@ -73,7 +77,7 @@ func (b *Bridge) queues() *transport.Transport {
 			OnGiveUp: b.countGiveUps(b.giveUp),
 			OnPanic:  b.countPanic,
 			Send:     b.sendEndingTyping,
-			OnSent:   b.recordCopy,
+			OnSent:   b.recordCopies,
 			// What a handler's writes register with afterCommit runs once they commit.
 			AroundCommit: b.commitWithAfter,
 			HoldInbox:    b.HoldInbox,

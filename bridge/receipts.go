@@ -71,7 +71,7 @@ func (r *nativeRelay) relayReceipt(ctx context.Context, from id.RoomID, read id.
 		}
 		return
 	}
-	mapped, err := r.b.DB.EventMap.Translate(ctx, from, read, target)
+	mapped, err := r.b.translate(ctx, from, read, target)
 	if err != nil || mapped == "" {
 		return
 	}

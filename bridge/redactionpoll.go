@@ -48,7 +48,7 @@ func newRedactionPoller(b *Bridge) *redactionPoller {
 	cli := b.newClient(b.AS.BotMXID())
 	cli.AccessToken = b.Config.Appservice.ASToken
 	cli.SetAppServiceUserID = false // each request names its ghost
-	return &redactionPoller{b: b, cli: cli, positions: b.DB.RedactionPositions()}
+	return &redactionPoller{b: b, cli: cli, positions: b.DB.RedactionPositions}
 }
 
 // pollRoom reads a desk room's events after from, files its redactions in the inbox
@@ -85,7 +85,7 @@ func (p *redactionPoller) pollRoom(ctx context.Context, room id.RoomID, ghost id
 	if page.End == "" || page.End == from {
 		return
 	}
-	if err = p.positions.Save(ctx, room, page.End); err != nil {
+	if err = p.positions.Save(ctx, &database.RedactionPosition{RoomID: room, Position: page.End}); err != nil {
 		log.Debug().Err(err).Msg("Could not save a redaction position; the room's page is read again")
 	}
 }

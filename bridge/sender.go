@@ -49,9 +49,14 @@ func (b *Bridge) sendOutbox(ctx context.Context, entry *database.OutboxEntry) (i
 	return b.send(ctx, client, entry)
 }
 
-// recordCopy notes, with the sent mark, the event ID of a sent copy of a relayed event.
-func (b *Bridge) recordCopy(ctx context.Context, entry *database.OutboxEntry, eventID id.EventID) error {
-	return b.DB.EventMap.SetCopy(ctx, entry.DedupeKey, eventID)
+// recordCopies notes, with the sent marks, the event IDs of sent copies of relayed
+// events.
+func (b *Bridge) recordCopies(ctx context.Context, sent []transport.Sent) error {
+	keys, events := make([]string, len(sent)), make([]id.EventID, len(sent))
+	for i, s := range sent {
+		keys[i], events[i] = s.Entry.DedupeKey, s.EventID
+	}
+	return b.DB.EventMap.SetCopies(ctx, keys, events)
 }
 
 // senderClient is the client that sends as one of our users.
@@ -165,6 +170,18 @@ func memberChange(ctx context.Context, client *mautrix.Client, entry *database.O
 	return err
 }
 
+// translate maps an event ID from one room to another through the event map, once
+// the sends made so far are recorded: the map learns a copy's event ID when its send
+// is recorded, which happens behind the sends.
+func (b *Bridge) translate(ctx context.Context, from id.RoomID, evt id.EventID, to id.RoomID) (id.EventID, error) {
+	if t := b.transport.Load(); t != nil {
+		if err := t.Recorded(ctx); err != nil {
+			return "", err
+		}
+	}
+	return b.DB.EventMap.Translate(ctx, from, evt, to)
+}
+
 // translatePins rewrites the events a pinned-events change names, like translateRefs
 // does for relations (the context card is pinned before its event ID is known).
 func (b *Bridge) translatePins(ctx context.Context, entry *database.OutboxEntry, action *stateAction) error {
@@ -176,7 +193,7 @@ func (b *Bridge) translatePins(ctx context.Context, entry *database.OutboxEntry,
 	out := make([]string, 0, len(pinned))
 	for _, p := range pinned {
 		s, _ := p.(string)
-		target, err := b.DB.EventMap.Translate(ctx, entry.RefsFrom, id.EventID(s), entry.RoomID)
+		target, err := b.translate(ctx, entry.RefsFrom, id.EventID(s), entry.RoomID)
 		if err != nil {
 			return err
 		} else if target != "" {
@@ -202,7 +219,7 @@ func (b *Bridge) translateRefs(ctx context.Context, entry *database.OutboxEntry)
 		if s == "" {
 			return "", nil
 		}
-		out, err := b.DB.EventMap.Translate(ctx, entry.RefsFrom, id.EventID(s), entry.RoomID)
+		out, err := b.translate(ctx, entry.RefsFrom, id.EventID(s), entry.RoomID)
 		return string(out), err
 	}
 	if redacts, ok := content["redacts"]; ok {

@@ -6,13 +6,15 @@ import (
 	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/id"
+
+	"github.com/contactcenter/contactcenter/database"
 )
 
 // ensureSpace creates the tenant's space, which groups its desk and side rooms in
 // Element, and invites the tenant's staff. Conversations started before the space
 // exists are simply not in it.
 func (b *Bridge) ensureSpace(ctx context.Context, t *Tenant) error {
-	if space, err := b.DB.TenantSpace.Get(ctx, t.ID); err != nil || space != "" {
+	if space, err := b.DB.TenantSpace.Get(ctx, t.ID); err != nil || space != nil {
 		return err
 	}
 	req := &mautrix.ReqCreateRoom{
@@ -37,7 +39,7 @@ func (b *Bridge) ensureSpace(ctx context.Context, t *Tenant) error {
 	// creates (see createControlRoom).
 	defer b.outbox.Wake()
 	return b.doTxn(ctx, func(ctx context.Context) error {
-		if err := b.DB.TenantSpace.Put(ctx, t.ID, resp.RoomID); err != nil {
+		if err := b.DB.TenantSpace.Put(ctx, &database.TenantSpace{TenantID: t.ID, RoomID: resp.RoomID}); err != nil {
 			return err
 		}
 		if err := b.DB.Creations.Finish(ctx, token); err != nil {

@@ -222,12 +222,12 @@ func (b *Bridge) settleTenantRooms(ctx context.Context, t *Tenant) bool {
 // keys as the space's first invites).
 func (b *Bridge) inviteStaffToSpace(ctx context.Context, t *Tenant) error {
 	space, err := b.DB.TenantSpace.Get(ctx, t.ID)
-	if err != nil || space == "" {
+	if err != nil || space == nil {
 		return err
 	}
 	defer b.outbox.Wake()
 	for _, s := range t.staff() {
-		if err := b.DB.Outbox.Enqueue(ctx, outboxKey("space-invite", space, s.UserID), space, t.UserID,
+		if err := b.DB.Outbox.Enqueue(ctx, outboxKey("space-invite", space.RoomID, s.UserID), space.RoomID, t.UserID,
 			InviteAction, memberAction{UserID: id.UserID(s.UserID)}, b.now()); err != nil {
 			return err
 		}

@@ -74,7 +74,7 @@ func (b *Bridge) removeStaffMember(ctx context.Context, t *Tenant, record *datab
 		key := outboxKey("staff-removed", room, userID, now.UnixMilli())
 		return b.DB.Outbox.Enqueue(ctx, key, room, t.UserID, KickAction, memberAction{UserID: userID, Reason: bot.StaffRemoved(t.Name)}, now)
 	}
-	return firstErr(kick(space), kick(record.ControlRoomID), b.offerWaiting(ctx, t))
+	return firstErr(kick(space.Room()), kick(record.ControlRoomID), b.offerWaiting(ctx, t))
 }
 
 // withdrawOffers puts back to waiting what is offered to a former staff member: their
@@ -154,6 +154,6 @@ func (b *Bridge) restoreStaffMember(ctx context.Context, t *Tenant, record *data
 			key := outboxKey("staff-restored", room, record.UserID, record.RemovedAt.UnixMilli())
 			return b.DB.Outbox.Enqueue(ctx, key, room, t.UserID, InviteAction, memberAction{UserID: record.UserID, Direct: direct}, b.now())
 		}
-		return firstErr(invite(record.ControlRoomID, true), invite(space, false))
+		return firstErr(invite(record.ControlRoomID, true), invite(space.Room(), false))
 	})
 }

@@ -74,7 +74,7 @@ func (b *Bridge) surveyInput(ctx context.Context, j *job, t *Tenant, room *datab
 		if target == "" {
 			return false, nil
 		}
-		origin, err := b.DB.EventMap.Translate(ctx, evt.RoomID, target, evt.RoomID)
+		origin, err := b.translate(ctx, evt.RoomID, target, evt.RoomID)
 		if err == nil && origin == "" && j.entry.Attempts < answerRetries {
 			return false, errNotYetKnown
 		}

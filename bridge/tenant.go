@@ -17,6 +17,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/contactcenter/contactcenter/config"
+	"github.com/contactcenter/contactcenter/database"
 	"github.com/contactcenter/contactcenter/identity"
 	"github.com/contactcenter/contactcenter/routing"
 )
@@ -118,6 +119,7 @@ func (b *Bridge) newClient(userID id.UserID) *mautrix.Client {
 		panic(err) // the address was validated at start-up
 	}
 	cli.StateStore = b.StateStore
+	keepConnections(cli.Client)
 	b.timeRequests(cli.Client)
 	cli.Log = b.clientLog(userID)
 	cli.SpecVersions = b.AS.SpecVersions
@@ -159,7 +161,7 @@ func (t *Tenant) initCrypto(ctx context.Context) error {
 		return err
 	}
 	if !reused && !t.Client.SetAppServiceDeviceID {
-		if err = t.b.DB.Devices.Put(ctx, t.UserID, t.Client.DeviceID, t.Client.AccessToken); err != nil {
+		if err = t.b.DB.Devices.Put(ctx, &database.BusinessDevice{UserID: t.UserID, DeviceID: t.Client.DeviceID, AccessToken: t.Client.AccessToken}); err != nil {
 			return err
 		}
 	}
@@ -184,11 +186,11 @@ func (t *Tenant) reuseDevice(ctx context.Context) (bool, error) {
 	if t.Client.SetAppServiceDeviceID {
 		return false, nil // appservice mode: the appservice token is the token
 	}
-	deviceID, token, err := t.b.DB.Devices.Get(ctx, t.UserID)
-	if err != nil || token == "" {
+	device, err := t.b.DB.Devices.Get(ctx, t.UserID)
+	if err != nil || device == nil || device.AccessToken == "" {
 		return false, err
 	}
-	t.Client.DeviceID, t.Client.AccessToken = deviceID, token
+	t.Client.DeviceID, t.Client.AccessToken = device.DeviceID, device.AccessToken
 	if _, err = t.Client.Whoami(ctx); errors.Is(err, mautrix.MUnknownToken) {
 		zerolog.Ctx(ctx).Info().Msg("The stored device token is no longer valid; logging in again")
 		t.Client.AccessToken = t.b.Config.Appservice.ASToken

@@ -5,6 +5,8 @@ import (
 
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
+
+	"github.com/contactcenter/contactcenter/database"
 )
 
 // What a withdrawal takes back from the staff rooms: a withdrawal stops every new
@@ -30,7 +32,7 @@ func (b *Bridge) queueRedaction(ctx context.Context, room id.RoomID, sender id.U
 // rememberSharedLocation records that a customer's event shared their location, so
 // that its copies can be taken back if they withdraw location.
 func (c *convo) rememberSharedLocation(ctx context.Context) error {
-	return c.b.DB.SharedLocations().Add(ctx, c.ID, c.evt().RoomID, c.evt().ID)
+	return c.b.DB.SharedLocations.Add(ctx, &database.SharedLocation{RoomID: c.evt().RoomID, EventID: c.evt().ID, Conversation: c.ID})
 }
 
 // takeBackLocations redacts the copies of every location the customer shared in the
@@ -38,17 +40,17 @@ func (c *convo) rememberSharedLocation(ctx context.Context) error {
 // event map finds them; a copy never sent is skipped when the redaction's turn comes.
 func (c *convo) takeBackLocations(ctx context.Context) error {
 	b := c.b
-	shared, err := b.DB.SharedLocations().Of(ctx, c.ID, c.RoomID)
+	shared, err := b.DB.SharedLocations.Of(ctx, c.ID, c.RoomID)
 	if err != nil {
 		return err
 	}
-	for _, evt := range shared {
+	for _, loc := range shared {
 		err = firstErr(err,
-			b.queueRedaction(ctx, c.DeskRoom, c.Ghost, evt, c.RoomID),
-			b.queueRedaction(ctx, c.SideRoom, c.t.UserID, evt, c.RoomID))
+			b.queueRedaction(ctx, c.DeskRoom, c.Ghost, loc.EventID, c.RoomID),
+			b.queueRedaction(ctx, c.SideRoom, c.t.UserID, loc.EventID, c.RoomID))
 	}
 	if err != nil {
 		return err
 	}
-	return b.DB.SharedLocations().Forget(ctx, c.ID)
+	return b.DB.SharedLocations.Forget(ctx, c.ID)
 }

@@ -87,7 +87,7 @@ func (b *Bridge) wrapUpAnswer(ctx context.Context, j *job, t *Tenant, staff *dat
 		if target == "" {
 			return false, nil
 		}
-		origin, err := b.DB.EventMap.Translate(ctx, evt.RoomID, target, evt.RoomID)
+		origin, err := b.translate(ctx, evt.RoomID, target, evt.RoomID)
 		if err != nil || !strings.HasPrefix(string(origin), wrapUpOriginPrefix) {
 			return false, err // offerAnswer retries an event not recorded yet
 		}

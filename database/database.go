@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	_ "github.com/lib/pq"
@@ -54,6 +55,10 @@ type Database struct {
 	Reveals       *RevealAuditQuery
 	// ContactLog is every step of every conversation, which reports are computed from.
 	ContactLog *ContactLogQuery
+	// RedactionPositions are where each desk room was last read for redactions.
+	RedactionPositions *RedactionPositionQuery
+	// SharedLocations are the customers' events that shared their location.
+	SharedLocations *SharedLocationQuery
 }
 
 // Config selects and tunes the database.
@@ -106,7 +111,7 @@ func Open(cfg Config, log zerolog.Logger) (*Database, error) {
 		if strings.Contains(uri, "?") {
 			sep = "&"
 		}
-		uri += sep + "_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+		uri += sep + "_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(" + strconv.Itoa(autoCheckpointPages) + ")&_txlock=immediate"
 		if err := restrictSQLiteFiles(cfg.URI); err != nil {
 			return nil, err
 		}
@@ -147,8 +152,8 @@ func New(raw *dbutil.Database) *Database {
 		Staff:        newStaffQuery(raw),
 		Participants: newConversationStaffQuery(raw),
 		EventMap:     &EventMapQuery{raw},
-		TenantSpace:  &TenantSpaceQuery{raw},
-		Devices:      &BusinessDeviceQuery{raw},
+		TenantSpace:  newTenantSpaceQuery(raw),
+		Devices:      newBusinessDeviceQuery(raw),
 		CrossSigning: newCrossSigningQuery(raw),
 		Prompts:      newConsentPromptQuery(raw),
 		Leases:       &RoomLeaseQuery{raw},
@@ -162,6 +167,9 @@ func New(raw *dbutil.Database) *Database {
 		AdminKeys:         newAdminKeyQuery(raw),
 		Reveals:           newRevealAuditQuery(raw),
 		ContactLog:        newContactLogQuery(raw),
+
+		RedactionPositions: newRedactionPositionQuery(raw),
+		SharedLocations:    newSharedLocationQuery(raw),
 	}
 	// The conversation's state changes append their contact log entries.
 	db.Conversation.log = db.ContactLog

@@ -78,6 +78,21 @@ func (q *EventMapQuery) SetCopy(ctx context.Context, outboxKey string, copyEvent
 	return err
 }
 
+var setCopiesQuery = &variadicQuery{build: func(sb *strings.Builder, n int) {
+	sb.WriteString("UPDATE event_map SET copy_event = ")
+	caseOf(sb, "outbox_key", n, 1)
+	sb.WriteString(" WHERE outbox_key IN (")
+	placeholders(sb, n, 1, 2)
+	sb.WriteByte(')')
+}}
+
+// SetCopies records the event IDs of several sent copies, by their outbox keys, in
+// one statement.
+func (q *EventMapQuery) SetCopies(ctx context.Context, outboxKeys []string, copyEvents []id.EventID) error {
+	_, err := q.db.Exec(ctx, setCopiesQuery.query(len(outboxKeys)), pairArgs(nil, outboxKeys, copyEvents)...)
+	return err
+}
+
 // Translate finds the event in room `to` that stands for event evt of room `from`:
 // its copy if evt is an origin, its origin if evt is a copy, or another copy of the
 // same origin. "" when there is none (evt was never relayed, e.g. a bot prompt).

@@ -40,3 +40,50 @@ func (m *multiRowInsert) query(rows int) string {
 	q, _ := m.built.LoadOrStore(rows, sb.String())
 	return q.(string)
 }
+
+// variadicQuery is SQL over a list of n items, built once per n for the same reason.
+type variadicQuery struct {
+	build func(sb *strings.Builder, n int)
+	built sync.Map // n (int) -> query (string)
+}
+
+func (v *variadicQuery) query(n int) string {
+	if q, ok := v.built.Load(n); ok {
+		return q.(string)
+	}
+	var sb strings.Builder
+	v.build(&sb, n)
+	q, _ := v.built.LoadOrStore(n, sb.String())
+	return q.(string)
+}
+
+// placeholders writes n placeholders, "$first, $first+step, ...".
+func placeholders(sb *strings.Builder, n, first, step int) {
+	for i := range n {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteByte('$')
+		sb.WriteString(strconv.Itoa(first + i*step))
+	}
+}
+
+// caseOf writes "CASE column WHEN $first THEN $first+1 WHEN $first+2 ... END": the
+// value paired with each key, for an UPDATE that sets a different value per row.
+func caseOf(sb *strings.Builder, column string, n, first int) {
+	sb.WriteString("CASE " + column)
+	for i := range n {
+		k := first + 2*i
+		sb.WriteString(" WHEN $" + strconv.Itoa(k) + " THEN $" + strconv.Itoa(k+1))
+	}
+	sb.WriteString(" END")
+}
+
+// pairArgs flattens key/value pairs into arguments, after the leading ones.
+func pairArgs[K, V any](lead []any, keys []K, values []V) []any {
+	args := append(make([]any, 0, len(lead)+2*len(keys)), lead...)
+	for i := range keys {
+		args = append(args, keys[i], values[i])
+	}
+	return args
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -143,6 +144,30 @@ func (q *OutboxQuery) Heads(ctx context.Context, roomID id.RoomID, limit int) ([
 func (q *OutboxQuery) MarkSent(ctx context.Context, entryID int64, eventID id.EventID, now time.Time) error {
 	_, err := q.db.Exec(ctx, markSentQuery, entryID, eventID, now.UnixMilli())
 	return err
+}
+
+// Sent is an outbox row sent, with the event ID the homeserver gave it.
+type Sent struct {
+	ID      int64
+	EventID id.EventID
+}
+
+var markSentManyQuery = &variadicQuery{build: func(sb *strings.Builder, n int) {
+	sb.WriteString("UPDATE outbox SET event_id = ")
+	caseOf(sb, "id", n, 2)
+	sb.WriteString(", sent_at = $1, last_error = NULL WHERE id IN (")
+	placeholders(sb, n, 2, 2)
+	sb.WriteByte(')')
+}}
+
+// MarkSentMany marks several rows sent in one statement, only while lease is held
+// when one is given (false when it was not).
+func (q *OutboxQuery) MarkSentMany(ctx context.Context, sent []Sent, now time.Time, lease *LeaseHeld) (bool, error) {
+	ids, events := make([]int64, len(sent)), make([]id.EventID, len(sent))
+	for i, s := range sent {
+		ids[i], events[i] = s.ID, s.EventID
+	}
+	return execGuarded(ctx, q.db, lease, &leaseGuarded, markSentManyQuery.query(len(sent)), pairArgs([]any{now.UnixMilli()}, ids, events)...)
 }
 
 // SentEventID returns the event ID of a sent outbox entry ("" if not sent yet).

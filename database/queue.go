@@ -3,6 +3,8 @@ package database
 import (
 	"context"
 	"fmt"
+	"strings"
+	"sync"
 	"time"
 
 	"go.mau.fi/util/dbutil"
@@ -16,6 +18,7 @@ type queue struct {
 	db                   *dbutil.Database
 	dueRooms, nextDue    string
 	markDone, markFailed string
+	markDoneMany         *variadicQuery
 	giveUp               string
 	countPending, prune  string
 }
@@ -25,10 +28,15 @@ func newQueue(db *dbutil.Database, table, key, doneCol string) queue {
 	// (room_id, key) WHERE done IS NULL serves the grouping.
 	heads := fmt.Sprintf(`%[1]s q JOIN (SELECT room_id, MIN(%[2]s) AS head FROM %[1]s WHERE %[3]s IS NULL GROUP BY room_id) h ON q.%[2]s = h.head`, table, key, doneCol)
 	return queue{
-		db:           db,
-		dueRooms:     fmt.Sprintf(`SELECT q.room_id FROM %s WHERE q.next_attempt <= $1`, heads),
-		nextDue:      fmt.Sprintf(`SELECT COALESCE(MIN(q.next_attempt), 0) FROM %s WHERE q.next_attempt > $1`, heads),
-		markDone:     fmt.Sprintf(`UPDATE %s SET %s = $2, last_error = NULL WHERE %s = $1`, table, doneCol, key),
+		db:       db,
+		dueRooms: fmt.Sprintf(`SELECT q.room_id FROM %s WHERE q.next_attempt <= $1`, heads),
+		nextDue:  fmt.Sprintf(`SELECT COALESCE(MIN(q.next_attempt), 0) FROM %s WHERE q.next_attempt > $1`, heads),
+		markDone: fmt.Sprintf(`UPDATE %s SET %s = $2, last_error = NULL WHERE %s = $1`, table, doneCol, key),
+		markDoneMany: &variadicQuery{build: func(sb *strings.Builder, n int) {
+			fmt.Fprintf(sb, `UPDATE %s SET %s = $1, last_error = NULL WHERE %s IN (`, table, doneCol, key)
+			placeholders(sb, n, 2, 1)
+			sb.WriteByte(')')
+		}},
 		markFailed:   fmt.Sprintf(`UPDATE %s SET attempts = attempts + 1, next_attempt = $2, last_error = $3 WHERE %s = $1`, table, key),
 		giveUp:       fmt.Sprintf(`UPDATE %s SET attempts = attempts + 1, %s = $2, last_error = $3 WHERE %s = $1`, table, doneCol, key),
 		countPending: fmt.Sprintf(`SELECT COUNT(*) FROM %s WHERE %s IS NULL`, table, doneCol),
@@ -56,6 +64,26 @@ func (q *queue) NextDue(ctx context.Context, now time.Time) (time.Time, error) {
 // handler's own writes.
 func (q *queue) MarkDone(ctx context.Context, key int64, now time.Time) error {
 	_, err := q.db.Exec(ctx, q.markDone, key, now.UnixMilli())
+	return err
+}
+
+// MarkDoneHeld is MarkDone that writes only while lease is held (nil: no lease to
+// check): false when it was not.
+func (q *queue) MarkDoneHeld(ctx context.Context, key int64, now time.Time, lease *LeaseHeld) (bool, error) {
+	return execGuarded(ctx, q.db, lease, &leaseGuarded, q.markDone, key, now.UnixMilli())
+}
+
+// leaseGuarded caches the lease-guarded forms of statements, by statement.
+var leaseGuarded sync.Map
+
+// MarkDoneMany finishes several rows in one statement.
+func (q *queue) MarkDoneMany(ctx context.Context, keys []int64, now time.Time) error {
+	args := make([]any, 0, len(keys)+1)
+	args = append(args, now.UnixMilli())
+	for _, k := range keys {
+		args = append(args, k)
+	}
+	_, err := q.db.Exec(ctx, q.markDoneMany.query(len(keys)), args...)
 	return err
 }
 

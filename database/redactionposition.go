@@ -15,44 +15,45 @@ const (
 	forgetRedactionPositionQuery = `DELETE FROM redaction_position WHERE room_id = $1`
 )
 
-// RedactionPositionQuery keeps, per desk room, the /messages token up to which its
+// RedactionPosition is the /messages token of a desk room up to which its
 // redactions are filed in the inbox.
-type RedactionPositionQuery struct {
-	db *dbutil.Database
+type RedactionPosition struct {
+	RoomID   id.RoomID
+	Position string
 }
 
-// RedactionPositions is the desk rooms' redaction positions.
-func (db *Database) RedactionPositions() *RedactionPositionQuery {
-	return &RedactionPositionQuery{db.Database}
+func (p *RedactionPosition) Scan(row dbutil.Scannable) (*RedactionPosition, error) {
+	return dbutil.ValueOrErr(p, row.Scan(&p.RoomID, &p.Position))
+}
+
+// RedactionPositionQuery keeps the desk rooms' redaction positions.
+type RedactionPositionQuery struct {
+	*dbutil.QueryHelper[*RedactionPosition]
+}
+
+func newRedactionPositionQuery(db *dbutil.Database) *RedactionPositionQuery {
+	return &RedactionPositionQuery{dbutil.MakeQueryHelper(db, func(*dbutil.QueryHelper[*RedactionPosition]) *RedactionPosition {
+		return &RedactionPosition{}
+	})}
 }
 
 // All returns every stored position by room.
 func (q *RedactionPositionQuery) All(ctx context.Context) (map[id.RoomID]string, error) {
-	rows, err := q.db.Query(ctx, allRedactionPositionsQuery)
+	positions, err := dbutil.RowIterAsMap(q.QueryManyIter(ctx, allRedactionPositionsQuery), func(p *RedactionPosition) (id.RoomID, string) {
+		return p.RoomID, p.Position
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := map[id.RoomID]string{}
-	for rows.Next() {
-		var room id.RoomID
-		var position string
-		if err = rows.Scan(&room, &position); err != nil {
-			return nil, err
-		}
-		out[room] = position
-	}
-	return out, rows.Err()
+	return positions, nil
 }
 
 // Save stores a room's position; call it only once everything before it is filed.
-func (q *RedactionPositionQuery) Save(ctx context.Context, roomID id.RoomID, position string) error {
-	_, err := q.db.Exec(ctx, saveRedactionPositionQuery, roomID, position)
-	return err
+func (q *RedactionPositionQuery) Save(ctx context.Context, p *RedactionPosition) error {
+	return q.Exec(ctx, saveRedactionPositionQuery, p.RoomID, p.Position)
 }
 
 // Forget drops the position of a room that is no longer watched.
 func (q *RedactionPositionQuery) Forget(ctx context.Context, roomID id.RoomID) error {
-	_, err := q.db.Exec(ctx, forgetRedactionPositionQuery, roomID)
-	return err
+	return q.Exec(ctx, forgetRedactionPositionQuery, roomID)
 }

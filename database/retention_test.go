@@ -48,7 +48,7 @@ func TestPruneClosed(t *testing.T) {
 			must(db.EventMap.AddOwn(ctx, control, fmt.Sprintf("cc:offer:%d:@carol:x:1", c.ID), "@acme:x", c.ID))
 			must(db.ConsentReactions().Add(ctx, &database.ConsentReaction{RoomID: c.RoomID, EventID: id.EventID("$react-" + name),
 				Conversation: c.ID, PromptOrigin: fmt.Sprintf("cc:prompt:%d:1", c.ID), Key: "1️⃣"}))
-			must(db.SharedLocations().Add(ctx, c.ID, c.RoomID, id.EventID("$here-"+name)))
+			must(db.SharedLocations.Add(ctx, &database.SharedLocation{RoomID: c.RoomID, EventID: id.EventID("$here-" + name), Conversation: c.ID}))
 			return conv{c, name, control}
 		}
 		// kept tells whether every trace of a conversation is still there (true) or
@@ -74,7 +74,7 @@ func TestPruneClosed(t *testing.T) {
 			}
 			reaction, err := db.ConsentReactions().Get(ctx, c.RoomID, id.EventID("$react-"+c.name))
 			must(err)
-			locations, err := db.SharedLocations().Of(ctx, c.ID, c.RoomID)
+			locations, err := db.SharedLocations.Of(ctx, c.ID, c.RoomID)
 			must(err)
 			found = append(found, reaction != nil, len(locations) == 1)
 			if slices.Contains(found, !found[0]) {

@@ -53,7 +53,7 @@ func TestRoomCreations(t *testing.T) {
 			t.Errorf("with replicas: abandoned %v", got)
 		}
 
-		if err := db.TenantSpace.Put(ctx, "acme", "!space:x"); err != nil {
+		if err := db.TenantSpace.Put(ctx, &database.TenantSpace{TenantID: "acme", RoomID: "!space:x"}); err != nil {
 			t.Fatal(err)
 		}
 		for room, want := range map[string]bool{"!space:x": true, "!stray:x": false} {

@@ -2,6 +2,9 @@ package database
 
 import (
 	"context"
+	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"go.mau.fi/util/dbutil"
@@ -21,6 +24,12 @@ const (
 		UPDATE room_lease SET holder = holder
 		WHERE queue = $1 AND room_id = $2 AND holder = $3 AND expires_at >= $4`
 )
+
+var holdsLeasesQuery = &variadicQuery{build: func(sb *strings.Builder, n int) {
+	sb.WriteString("UPDATE room_lease SET holder = holder WHERE queue = $1 AND holder = $2 AND expires_at >= $3 AND room_id IN (")
+	placeholders(sb, n, 4, 1)
+	sb.WriteString(") RETURNING room_id")
+}}
 
 // RoomLeaseQuery lets one replica at a time drain a room's queue.
 type RoomLeaseQuery struct {
@@ -53,4 +62,63 @@ func (q *RoomLeaseQuery) Holds(ctx context.Context, queue string, roomID id.Room
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
+}
+
+// HoldsMany is Holds for several rooms in one statement: the rooms of the list that
+// holder has an unexpired lease on, their lease rows locked until the transaction ends.
+func (q *RoomLeaseQuery) HoldsMany(ctx context.Context, queue string, rooms []id.RoomID, holder string, now time.Time) (map[id.RoomID]bool, error) {
+	args := append(make([]any, 0, len(rooms)+3), queue, holder, now.UnixMilli())
+	for _, r := range rooms {
+		args = append(args, r)
+	}
+	rows, err := q.db.Query(ctx, holdsLeasesQuery.query(len(rooms)), args...)
+	held, err := dbutil.NewRowIterWithError(rows, dbutil.ScanSingleColumn[id.RoomID], err).AsList()
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[id.RoomID]bool, len(held))
+	for _, r := range held {
+		out[r] = true
+	}
+	return out, nil
+}
+
+// LeaseHeld names a lease that a write must find held: the write then changes rows
+// only if it is, in the same statement (one round trip instead of two).
+type LeaseHeld struct {
+	Queue  string
+	RoomID id.RoomID
+	Holder string
+	Now    time.Time
+}
+
+// guard wraps an UPDATE (with a WHERE clause and n arguments) so that it changes rows
+// only while the lease is held, locking the lease row until the transaction ends.
+func (l *LeaseHeld) guard(update string, n int) string {
+	p := func(i int) string { return "$" + strconv.Itoa(n+i) }
+	return "WITH lease AS (UPDATE room_lease SET holder = holder WHERE queue = " + p(1) + " AND room_id = " + p(2) +
+		" AND holder = " + p(3) + " AND expires_at >= " + p(4) + " RETURNING 1) " + update + " AND EXISTS (SELECT 1 FROM lease)"
+}
+
+func (l *LeaseHeld) args(args []any) []any {
+	return append(args, l.Queue, l.RoomID, l.Holder, l.Now.UnixMilli())
+}
+
+// execGuarded runs an UPDATE, guarded by a lease when one is given: false when the
+// lease was not held (or no row matched).
+func execGuarded(ctx context.Context, db *dbutil.Database, lease *LeaseHeld, guarded *sync.Map, update string, args ...any) (bool, error) {
+	if lease == nil {
+		_, err := db.Exec(ctx, update, args...)
+		return true, err
+	}
+	q, ok := guarded.Load(update)
+	if !ok {
+		q, _ = guarded.LoadOrStore(update, lease.guard(update, len(args)))
+	}
+	res, err := db.Exec(ctx, q.(string), lease.args(args)...)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
 }

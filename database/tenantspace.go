@@ -2,35 +2,50 @@ package database
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 
 	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix/id"
 )
 
 const (
-	getTenantSpaceQuery = `SELECT room_id FROM tenant_space WHERE tenant_id = $1`
+	getTenantSpaceQuery = `SELECT tenant_id, room_id FROM tenant_space WHERE tenant_id = $1`
 	putTenantSpaceQuery = `INSERT INTO tenant_space (tenant_id, room_id) VALUES ($1, $2) ON CONFLICT (tenant_id) DO NOTHING`
 )
 
-// TenantSpaceQuery keeps each tenant's space, which groups its staff rooms.
-type TenantSpaceQuery struct {
-	db *dbutil.Database
+// TenantSpace is a tenant's space, which groups its staff rooms.
+type TenantSpace struct {
+	TenantID string
+	RoomID   id.RoomID
 }
 
-// Get returns the tenant's space, or "".
-func (q *TenantSpaceQuery) Get(ctx context.Context, tenantID string) (id.RoomID, error) {
-	var roomID id.RoomID
-	err := q.db.QueryRow(ctx, getTenantSpaceQuery, tenantID).Scan(&roomID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
+func (s *TenantSpace) Scan(row dbutil.Scannable) (*TenantSpace, error) {
+	return dbutil.ValueOrErr(s, row.Scan(&s.TenantID, &s.RoomID))
+}
+
+// Room is the space's room, or "" when the tenant has none (s is nil), so that
+// callers which skip an unset room need no separate check.
+func (s *TenantSpace) Room() id.RoomID {
+	if s == nil {
+		return ""
 	}
-	return roomID, err
+	return s.RoomID
+}
+
+// TenantSpaceQuery keeps each tenant's space.
+type TenantSpaceQuery struct {
+	*dbutil.QueryHelper[*TenantSpace]
+}
+
+func newTenantSpaceQuery(db *dbutil.Database) *TenantSpaceQuery {
+	return &TenantSpaceQuery{dbutil.MakeQueryHelper(db, func(*dbutil.QueryHelper[*TenantSpace]) *TenantSpace { return &TenantSpace{} })}
+}
+
+// Get returns the tenant's space, or nil.
+func (q *TenantSpaceQuery) Get(ctx context.Context, tenantID string) (*TenantSpace, error) {
+	return noRow(q.QueryOne(ctx, getTenantSpaceQuery, tenantID))
 }
 
 // Put records the tenant's space; the first one recorded stays.
-func (q *TenantSpaceQuery) Put(ctx context.Context, tenantID string, roomID id.RoomID) error {
-	_, err := q.db.Exec(ctx, putTenantSpaceQuery, tenantID, roomID)
-	return err
+func (q *TenantSpaceQuery) Put(ctx context.Context, s *TenantSpace) error {
+	return q.Exec(ctx, putTenantSpaceQuery, s.TenantID, s.RoomID)
 }

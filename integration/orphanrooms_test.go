@@ -42,7 +42,7 @@ func TestNoOrphanRoomsAfterCrash(t *testing.T) {
 	}
 	eventually(t, welcomeTimeout, "the tenant's space recorded", func() (bool, error) {
 		space, err := d.Service.DB.TenantSpace.Get(ctx, d.Config.Tenants[0].ID)
-		return space != "" && space != orphanSpace, err
+		return space != nil && space.RoomID != orphanSpace, err
 	})
 	eventually(t, welcomeTimeout, "the unrecorded space left", func() (bool, error) {
 		return !joinedTo(t, d, business, orphanSpace), nil

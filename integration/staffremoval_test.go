@@ -42,10 +42,11 @@ func TestStaffRemoval(t *testing.T) {
 	joinWhenInvited(t, tm.dave, conv.SideRoom)
 	tm.say(t, tm.sam, acme, "!monitor "+strconv.FormatInt(conv.ID, 10), bot.MonitorInvited(conv.ID))
 	joinWhenInvited(t, tm.sam, conv.SideRoom)
-	space, err := d.Service.DB.TenantSpace.Get(ctx, "acme")
-	if err != nil || space == "" {
-		t.Fatalf("the tenant's space: %q %v", space, err)
+	spaceRow, err := d.Service.DB.TenantSpace.Get(ctx, "acme")
+	if err != nil || spaceRow == nil {
+		t.Fatalf("the tenant's space: %v %v", spaceRow, err)
 	}
+	space := spaceRow.RoomID
 	joinWhenInvited(t, tm.dave, space)
 	joinWhenInvited(t, tm.sam, space)
 	tm.say(t, tm.carol, acme, "!ready", bot.StatusNow(string(routing.Ready)))

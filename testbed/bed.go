@@ -42,6 +42,9 @@ type Bed struct {
 	StartupDuration time.Duration
 
 	keepDir bool
+
+	mu    sync.Mutex
+	extra []*SlowServer // started by StartSlowServer, stopped by Close
 }
 
 // Start installs Dendrite if needed, then starts the "customer" and "business" servers in
@@ -90,8 +93,15 @@ func Start(ctx context.Context, opts Options) (*Bed, error) {
 	return b, nil
 }
 
-// Close stops both servers and removes Dir unless KeepDir was set.
+// Close stops the servers and removes Dir unless KeepDir was set.
 func (b *Bed) Close() error {
+	b.mu.Lock()
+	extra := b.extra
+	b.extra = nil
+	b.mu.Unlock()
+	for _, s := range extra {
+		s.close()
+	}
 	for _, s := range []*Server{b.Customer, b.Business} {
 		if s != nil {
 			_ = s.Stop(context.Background())
@@ -208,6 +218,11 @@ func randomHex(n int) (string, error) {
 // keys. Dendrite's notary endpoint fetches them directly over federation HTTPS, so this
 // proves name resolution, TLS and both federation listeners in both directions.
 func (b *Bed) waitFederation(ctx context.Context) error {
+	return waitKeyExchange(ctx, b.Customer, b.Business)
+}
+
+// waitKeyExchange waits until x, asked as a notary, returns y's signing keys, and y x's.
+func waitKeyExchange(ctx context.Context, x, y *Server) error {
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
 	client := &http.Client{
@@ -215,7 +230,7 @@ func (b *Bed) waitFederation(ctx context.Context) error {
 		Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}},
 	}
 	defer client.CloseIdleConnections()
-	for _, pair := range [][2]*Server{{b.Customer, b.Business}, {b.Business, b.Customer}} {
+	for _, pair := range [][2]*Server{{x, y}, {y, x}} {
 		var lastErr error
 		for {
 			if lastErr = fetchKeysVia(ctx, client, pair[0], pair[1]); lastErr == nil {

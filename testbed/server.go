@@ -24,7 +24,7 @@ const stopGrace = 5 * time.Second
 
 // Server is one Dendrite process with its own directory, keys, databases and ports.
 type Server struct {
-	Name         string // "customer" or "business"
+	Name         string // "customer", "business", or a SlowServer's name
 	URL          string // client-server API, http://127.0.0.1:<client port>
 	ServerName   string // "localhost:<federation port>": the port in the name is the federation port
 	SharedSecret string // client_api.registration_shared_secret
@@ -33,7 +33,7 @@ type Server struct {
 	binDir     string
 	files      serverFiles
 	clientPort int
-	fedPort    int
+	fedPort    int // where Dendrite binds federation HTTPS: the port in ServerName unless a proxy holds that one
 
 	mu        sync.Mutex
 	proc      *process // nil when not started or stopped

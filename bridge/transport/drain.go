@@ -36,6 +36,8 @@ type drainer[R any] struct {
 	heads func(ctx context.Context, roomID id.RoomID, limit int) ([]R, error)
 	state func(R) rowState
 	work  func(ctx context.Context, row R) error
+	// finish, when set, ends a turn that worked on rows.
+	finish func(ctx context.Context, rows []R)
 	// timeout bounds one row's work; running out of it is a failure like another.
 	timeout time.Duration
 	giveUp  func(ctx context.Context, row R, cause error) error
@@ -62,6 +64,9 @@ func (d *drainer[R]) drain(ctx context.Context, roomID id.RoomID) bool {
 			log.Err(err).Str("queue", d.queue).Msg("Could not read the queue")
 		}
 		return false
+	}
+	if d.finish != nil && len(rows) > 0 {
+		defer d.finish(ctx, rows)
 	}
 	for _, row := range rows {
 		if ctx.Err() != nil {
@@ -96,8 +101,8 @@ func (d *drainer[R]) failed(ctx context.Context, row R, st rowState, err error) 
 	case errors.Is(err, ErrLeaseLost):
 		log.Warn().Msg("Another replica took the room; leaving the row to it")
 		return false
-	case errors.Is(err, errUnrecorded), ctx.Err() != nil && !errors.Is(err, ErrPermanent):
-		// Stopping (or done but not recorded): the row stays as it is for the next try.
+	case ctx.Err() != nil && !errors.Is(err, ErrPermanent):
+		// Stopping: the row stays as it is for the next try.
 		log.Debug().Err(err).Msg("Row left for the next try")
 		return false
 	case errors.Is(err, ErrNothingToSend):

@@ -25,8 +25,3 @@ var (
 
 // Permanent marks err as one that retrying cannot fix.
 func Permanent(err error) error { return fmt.Errorf("%w: %w", ErrPermanent, err) }
-
-// errUnrecorded stops a room's drain leaving its head row untouched: used when the
-// outcome happened (a send) but could not be written down, so that the next try,
-// deduplicated by its transaction ID, records it without counting a failure.
-var errUnrecorded = errors.New("done, but not recorded")

@@ -45,16 +45,8 @@ func (j *Job) AfterCommit(fn func(ctx context.Context)) { j.after = append(j.aft
 // written (ErrLeaseLost) and the new holder handles the entry.
 func (j *Job) Commit(ctx context.Context, writes func(ctx context.Context) error) error {
 	t := j.t
-	err := t.inboxTxn(ctx, "commit", func(ctx context.Context) error {
-		if err := t.checkLease(ctx, inboxQueue, j.Entry.RoomID); err != nil {
-			return err
-		}
-		if writes != nil {
-			if err := writes(ctx); err != nil {
-				return err
-			}
-		}
-		return t.db.Inbox.MarkDone(ctx, j.Entry.Seq, t.now())
+	err := t.inboxTxn(ctx, &pendingWrite{
+		what: "commit", queue: inboxQueue, room: j.Entry.RoomID, fn: writes, handled: j.Entry.Seq,
 	})
 	if err != nil {
 		return err
@@ -94,7 +86,7 @@ func (t *Transport) newInboxDrainer() *drainer[*database.InboxEntry] {
 // own) are handed to the outbox at once; when none did, the outbox is left alone.
 func (t *Transport) handle(ctx context.Context, entry *database.InboxEntry) error {
 	ctx, queued := database.CollectEnqueued(ctx)
-	defer func() { t.outbox.Hand(queued.Rooms()...) }()
+	defer func() { t.outbox.HandInOrder(queued.Rooms()) }()
 	j := &Job{Entry: entry, t: t}
 	if err := t.cfg.Handle(ctx, j); err != nil {
 		return err
@@ -109,10 +101,7 @@ func (t *Transport) handle(ctx context.Context, entry *database.InboxEntry) erro
 // service's own give-up writes in the same transaction.
 func (t *Transport) giveUpEntry(ctx context.Context, entry *database.InboxEntry, cause error) error {
 	ctx, queued := database.CollectEnqueued(ctx)
-	err := t.inboxTxn(ctx, "give-up", func(ctx context.Context) error {
-		if err := t.checkLease(ctx, inboxQueue, entry.RoomID); err != nil {
-			return err
-		}
+	err := t.inboxTxn(ctx, &pendingWrite{what: "give-up", queue: inboxQueue, room: entry.RoomID, fn: func(ctx context.Context) error {
 		if err := t.db.Inbox.GiveUp(ctx, entry.Seq, t.now(), cause); err != nil {
 			return err
 		}
@@ -120,7 +109,7 @@ func (t *Transport) giveUpEntry(ctx context.Context, entry *database.InboxEntry,
 			return t.cfg.OnGiveUp(ctx, entry, cause)
 		}
 		return nil
-	})
+	}})
 	if err == nil {
 		t.outbox.Hand(queued.Rooms()...)
 	}

@@ -66,6 +66,15 @@ func (t *Transport) newOutboxDrainer() *drainer[*database.OutboxEntry] {
 	return &drainer[*database.OutboxEntry]{
 		queue: outboxQueue,
 		heads: t.db.Outbox.Heads,
+		// A turn ends once its sends are recorded: the next turn would read them again,
+		// and with replicas the room's lease must still be held when they are.
+		finish: func(ctx context.Context, rows []*database.OutboxEntry) {
+			ids := make([]int64, len(rows))
+			for i, row := range rows {
+				ids[i] = row.ID
+			}
+			_ = t.inFlight.wait(context.WithoutCancel(ctx), ids)
+		},
 		state: func(e *database.OutboxEntry) rowState {
 			return rowState{id: e.ID, key: e.DedupeKey, attempts: e.Attempts, nextAttempt: e.NextAttempt}
 		},
@@ -83,10 +92,12 @@ func (t *Transport) newOutboxDrainer() *drainer[*database.OutboxEntry] {
 	}
 }
 
-// sendRow sends one outbox row and records it sent. A send, once started, is finished
-// and recorded even if the service is stopping: a request cut off on our side may still
-// be carried out by the homeserver without it remembering the transaction ID, and the
-// resend after the restart would double the message.
+// sendRow sends one outbox row and has it recorded sent behind the send: the room goes
+// on with its next row while the record is written (with other rooms' records, in one
+// transaction), and its turn ends once they are all written. A send, once started, is finished and recorded even if the service is
+// stopping: a request cut off on our side may still be carried out by the homeserver
+// without it remembering the transaction ID, and the resend after the restart would
+// double the message.
 func (t *Transport) sendRow(ctx context.Context, entry *database.OutboxEntry) error {
 	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.cfg.SendTimeout)
 	defer cancel()
@@ -94,17 +105,48 @@ func (t *Transport) sendRow(ctx context.Context, entry *database.OutboxEntry) er
 	if err != nil {
 		return err
 	}
-	recordCtx, cancelRecord := context.WithTimeout(context.WithoutCancel(ctx), t.cfg.SendTimeout)
-	defer cancelRecord()
-	err = t.recorder.record(recordCtx, entry, eventID)
 	log := zerolog.Ctx(ctx).With().Str("key", entry.DedupeKey).Logger()
-	switch {
-	case errors.Is(err, ErrLeaseLost):
-		return err
-	case err != nil:
-		log.Err(err).Msg("Sent, but could not record it; the resend will be deduplicated")
-		return fmt.Errorf("%w: %w", errUnrecorded, err)
-	}
 	log.Debug().Stringer("event_id", eventID).Msg("Sent")
+	t.inFlight.add(entry.ID)
+	t.recording.Add(1)
+	go func() {
+		defer t.recording.Done()
+		defer t.inFlight.done(entry.ID)
+		recordCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.cfg.SendTimeout)
+		defer cancel()
+		err := t.committer.do(recordCtx, &pendingWrite{
+			what: "record send", queue: outboxQueue, room: entry.RoomID, sent: &Sent{Entry: entry, EventID: eventID},
+		})
+		switch {
+		case errors.Is(err, ErrLeaseLost):
+			log.Warn().Msg("Sent, but another replica took the room before the record; it sends again, deduplicated")
+		case err != nil:
+			log.Err(err).Msg("Sent, but could not record it; the resend will be deduplicated")
+		}
+	}()
+	return nil
+}
+
+// Recorded returns once every send made so far is recorded: a sender that reads what
+// earlier sends recorded (the event map, to translate references to earlier copies)
+// calls it first.
+func (t *Transport) Recorded(ctx context.Context) error { return t.inFlight.wait(ctx, nil) }
+
+// writeSent records sends: the rows marked sent with their event IDs (while lease is
+// held, unless it is nil: checked already, or none), and the service's own writes
+// (the event map).
+func (t *Transport) writeSent(ctx context.Context, sent []Sent, lease *database.LeaseHeld) error {
+	rows := make([]database.Sent, len(sent))
+	for i, s := range sent {
+		rows[i] = database.Sent{ID: s.Entry.ID, EventID: s.EventID}
+	}
+	if held, err := t.db.Outbox.MarkSentMany(ctx, rows, t.now(), lease); err != nil {
+		return err
+	} else if !held {
+		return ErrLeaseLost
+	}
+	if t.cfg.OnSent != nil {
+		return t.cfg.OnSent(ctx, sent)
+	}
 	return nil
 }

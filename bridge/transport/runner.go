@@ -41,6 +41,11 @@ type roomRunner struct {
 	mu      sync.Mutex
 	ctx     context.Context // set while Run runs
 	running sync.WaitGroup
+	// kept are the rooms whose lease was kept after a turn because the room had work
+	// left, with when the lease was last taken or renewed.
+	kept map[id.RoomID]time.Time
+	// then are rooms to start once a room's running turn ends (see HandInOrder).
+	then map[id.RoomID][]id.RoomID
 }
 
 func newRoomRunner(name string, q roomQueue, fair fairness, lease *Lease, guard *panicGuard, work func(ctx context.Context, roomID id.RoomID) bool) *roomRunner {
@@ -48,6 +53,8 @@ func newRoomRunner(name string, q roomQueue, fair fairness, lease *Lease, guard 
 		name: name, queue: q, work: work, lease: lease, guard: guard, renewal: leaseRenewal,
 		wake:  make(chan struct{}, 1),
 		sched: newScheduler(fair),
+		kept:  map[id.RoomID]time.Time{},
+		then:  map[id.RoomID][]id.RoomID{},
 	}
 }
 
@@ -78,6 +85,32 @@ func (r *roomRunner) Hand(rooms ...id.RoomID) {
 	}
 }
 
+// HandInOrder starts the first room at once and the others once the first's turn
+// ends: what a handler queued first (the agent's copy of a customer's message) does
+// not share the homeserver with what it queued after (the supervisors' mirror).
+func (r *roomRunner) HandInOrder(rooms []id.RoomID) {
+	if r == nil || len(rooms) == 0 {
+		return
+	}
+	if len(rooms) > 1 {
+		r.mu.Lock()
+		r.then[rooms[0]] = append(r.then[rooms[0]], rooms[1:]...)
+		r.mu.Unlock()
+	}
+	r.Hand(rooms[0])
+}
+
+// handThen starts the rooms waiting for a room's turn to end.
+func (r *roomRunner) handThen(roomID id.RoomID) {
+	r.mu.Lock()
+	rooms := r.then[roomID]
+	delete(r.then, roomID)
+	r.mu.Unlock()
+	if len(rooms) > 0 {
+		r.Hand(rooms...)
+	}
+}
+
 // Run loops until ctx ends, then waits for running rooms to finish their current row.
 func (r *roomRunner) Run(ctx context.Context) {
 	log := zerolog.Ctx(ctx).With().Str("queue", r.name).Logger()
@@ -90,6 +123,7 @@ func (r *roomRunner) Run(ctx context.Context) {
 		r.ctx = nil
 		r.mu.Unlock()
 		r.running.Wait()
+		r.releaseKept(context.WithoutCancel(ctx))
 	}()
 	for ctx.Err() == nil {
 		wait := pollInterval
@@ -141,6 +175,7 @@ func (r *roomRunner) begin(ctx context.Context, turn turn) {
 			roomCtx := log.WithContext(ctx)
 			r.guard.run(roomCtx, "room", func() { more = r.leased(roomCtx, turn.room) })
 		}
+		r.handThen(turn.room)
 		for _, t := range r.sched.done(turn, more && ctx.Err() == nil) {
 			r.begin(ctx, t)
 		}
@@ -149,16 +184,22 @@ func (r *roomRunner) begin(ctx context.Context, turn turn) {
 
 // leased works on a room while holding its lease, renewing it; without a lease (one
 // process) it just works. Losing the lease, or failing to renew it, stops the work:
-// another replica may be working on the room by then.
+// another replica may be working on the room by then. A room with work left keeps its
+// lease for its next turn, which then needs no new one while it is fresh: a busy room
+// costs no lease statements per turn, and every commit still checks the lease.
 func (r *roomRunner) leased(ctx context.Context, roomID id.RoomID) bool {
 	if r.lease == nil {
 		return r.work(ctx, roomID)
 	}
-	if ok, err := r.lease.Acquire(ctx, roomID); err != nil || !ok {
-		if err != nil && ctx.Err() == nil {
-			zerolog.Ctx(ctx).Warn().Err(err).Msg("Could not take a room's lease")
+	if !r.keptFresh(roomID) {
+		if ok, err := r.lease.Acquire(ctx, roomID); err != nil || !ok {
+			if err != nil && ctx.Err() == nil {
+				zerolog.Ctx(ctx).Warn().Err(err).Msg("Could not take a room's lease")
+			}
+			r.forget(roomID)
+			return false // another replica drains it; the poll comes back later
 		}
-		return false // another replica drains it; the poll comes back later
+		r.keep(roomID)
 	}
 	workCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -173,6 +214,7 @@ func (r *roomRunner) leased(ctx context.Context, roomID id.RoomID) bool {
 			case <-ticker.C:
 				ok, err := r.lease.Acquire(ctx, roomID)
 				if ok && err == nil {
+					r.keep(roomID)
 					continue
 				}
 				if ctx.Err() == nil {
@@ -185,8 +227,48 @@ func (r *roomRunner) leased(ctx context.Context, roomID id.RoomID) bool {
 	more := r.work(workCtx, roomID)
 	close(done)
 	lost := workCtx.Err() != nil && ctx.Err() == nil
-	r.lease.Release(context.WithoutCancel(ctx), roomID)
+	if lost || !more && !r.sched.wanted(roomID) || ctx.Err() != nil {
+		r.forget(roomID)
+		r.lease.Release(context.WithoutCancel(ctx), roomID)
+	}
 	return more && !lost
+}
+
+// keepFor is how long after it was taken a kept lease is used without renewal: well
+// inside LeaseTTL, so that it cannot run out during a turn before the renewal ticks.
+const keepFor = leaseRenewal
+
+func (r *roomRunner) keptFresh(roomID id.RoomID) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	at, ok := r.kept[roomID]
+	return ok && time.Since(at) < keepFor
+}
+
+func (r *roomRunner) keep(roomID id.RoomID) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.kept[roomID] = time.Now()
+}
+
+func (r *roomRunner) forget(roomID id.RoomID) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.kept, roomID)
+}
+
+// releaseKept gives up the leases kept for turns that will not come (stopping).
+func (r *roomRunner) releaseKept(ctx context.Context) {
+	r.mu.Lock()
+	rooms := make([]id.RoomID, 0, len(r.kept))
+	for roomID := range r.kept {
+		rooms = append(rooms, roomID)
+	}
+	clear(r.kept)
+	r.mu.Unlock()
+	for _, roomID := range rooms {
+		r.lease.Release(ctx, roomID)
+	}
 }
 
 // backoff is the wait before the next try after `attempts` failures: 1 s doubling,

@@ -139,3 +139,10 @@ func (s *scheduler) dispatch() []turn {
 	}
 	return out
 }
+
+// wanted tells whether a running room was asked for again while it ran.
+func (s *scheduler) wanted(roomID id.RoomID) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.again[roomID]
+}

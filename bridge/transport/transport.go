@@ -60,8 +60,9 @@ type Config struct {
 	// OnGiveUp, when set, adds writes to the transaction that gives an inbox entry
 	// up (telling someone, say).
 	OnGiveUp func(ctx context.Context, entry *database.InboxEntry, cause error) error
-	// OnSent, when set, adds writes to the transaction that marks a row sent.
-	OnSent func(ctx context.Context, entry *database.OutboxEntry, eventID id.EventID) error
+	// OnSent, when set, adds writes to the transaction that marks rows sent (several
+	// sends are recorded in one transaction).
+	OnSent func(ctx context.Context, sent []Sent) error
 	// AfterCommit, when set, runs after every job's successful commit.
 	AfterCommit func(ctx context.Context, j *Job)
 	// AroundCommit, when set, runs each inbox transaction (a job's commit, a give-up):
@@ -124,7 +125,10 @@ type Transport struct {
 	guard       panicGuard
 	inboxDrain  *drainer[*database.InboxEntry]
 	outboxDrain *drainer[*database.OutboxEntry]
-	recorder    *recorder
+	committer   *committer
+	inFlight    *inFlight
+	// recording counts the records being written behind sends.
+	recording sync.WaitGroup
 }
 
 // New prepares a transport; nothing runs before Run, but Wake calls are kept.
@@ -145,7 +149,8 @@ func New(cfg Config) *Transport {
 	}
 	t.inboxDrain = t.newInboxDrainer()
 	t.outboxDrain = t.newOutboxDrainer()
-	t.recorder = newRecorder(t)
+	t.committer = newCommitter(t)
+	t.inFlight = newInFlight()
 	fair := fairness{workers: cfg.Workers, perKey: cfg.WorkersPerKey, keyOf: cfg.FairKey}
 	t.outbox = newRoomRunner(outboxQueue, t.db.Outbox, fair, t.leases[outboxQueue], &t.guard, t.outboxDrain.drain)
 	if !cfg.HoldInbox {
@@ -185,17 +190,19 @@ func (t *Transport) DrainInbox(ctx context.Context, roomID id.RoomID) {
 func (t *Transport) DrainOutbox(ctx context.Context, roomID id.RoomID) {
 	for t.outboxDrain.drain(ctx, roomID) {
 	}
+	t.recording.Wait()
 }
 
 // Run works on the queues until ctx ends, then waits for the rows in progress.
 func (t *Transport) Run(ctx context.Context) {
-	// The recorder outlives the runners: rooms stopping still record their last send.
+	// The committer outlives the runners: rooms stopping still record their last send.
 	stop, stopped := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(stopped)
-		t.recorder.run(stop)
+		t.committer.run(stop)
 	}()
 	defer func() {
+		t.recording.Wait()
 		close(stop)
 		<-stopped
 	}()
@@ -252,13 +259,13 @@ func (t *Transport) checkLease(ctx context.Context, queue string, roomID id.Room
 	return nil
 }
 
-// inboxTxn is txn for the inbox's transactions, run through AroundCommit.
-func (t *Transport) inboxTxn(ctx context.Context, what string, fn func(ctx context.Context) error) error {
-	txn := func(ctx context.Context) error { return t.txn(ctx, what, fn) }
+// inboxTxn commits an inbox write (through the committer), run through AroundCommit.
+func (t *Transport) inboxTxn(ctx context.Context, w *pendingWrite) error {
+	txn := func(ctx context.Context) error { return t.committer.do(ctx, w) }
 	if t.cfg.AroundCommit == nil {
 		return txn(ctx)
 	}
-	return t.guard.call(ctx, what, func() error { return t.cfg.AroundCommit(ctx, txn) })
+	return t.guard.call(ctx, w.what, func() error { return t.cfg.AroundCommit(ctx, txn) })
 }
 
 // txn runs fn in a database transaction. A panic inside is recovered there, so that

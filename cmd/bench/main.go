@@ -43,6 +43,7 @@ import (
 
 type options struct {
 	w            workload
+	variantsS    string
 	rounds       int
 	sandboxRuns  int
 	commandRuns  int
@@ -72,6 +73,7 @@ func parseFlags() (*options, error) {
 	flag.IntVar(&o.w.Rooms, "rooms", 50, "customer rooms (conversations) the events are spread over")
 	flag.IntVar(&o.w.Txns, "txns", 200, "measured transactions per run")
 	flag.IntVar(&o.w.Events, "events", 10, "events per transaction")
+	flag.StringVar(&o.variantsS, "variants", "", "throughput: only these variants, comma separated (default all; for profiling one)")
 	flag.IntVar(&o.rounds, "runs", 5, "throughput rounds (each variant once per round, interleaved)")
 	flag.IntVar(&o.sandboxRuns, "sandbox-runs", 5, "sandbox start-ups (deploy.Start)")
 	flag.IntVar(&o.commandRuns, "sandbox-command-runs", 3, "timed runs of `go run ./cmd/sandbox` until ready (0: none)")
@@ -298,7 +300,11 @@ func run(ctx context.Context, opts *options, log zerolog.Logger) (*results, erro
 		if !opts.postgres {
 			throughputPG = nil
 		}
-		series, err := measureThroughput(ctx, variants(throughputPG, opts.encryption, inner), opts.w, opts.concurrency, opts.rounds, log)
+		vs := variants(throughputPG, opts.encryption, inner)
+		if opts.variantsS != "" {
+			vs = slices.DeleteFunc(vs, func(v variant) bool { return !slices.Contains(strings.Split(opts.variantsS, ","), v.Name) })
+		}
+		series, err := measureThroughput(ctx, vs, opts.w, opts.concurrency, opts.rounds, log)
 		if err != nil {
 			return nil, err
 		}

@@ -171,7 +171,7 @@ func benchConfig(ctx context.Context, dir, listen, hsURL string, pg *pgcluster.C
 func waitSpaces(ctx context.Context, svc *bridge.Bridge) error {
 	return pollUntil(ctx, 10*time.Millisecond, func() (bool, error) {
 		for _, t := range svc.Config.Tenants {
-			if space, err := svc.DB.TenantSpace.Get(ctx, t.ID); err != nil || space == "" {
+			if space, err := svc.DB.TenantSpace.Get(ctx, t.ID); err != nil || space == nil {
 				return false, err
 			}
 		}

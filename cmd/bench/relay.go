@@ -134,7 +134,7 @@ func measureLatency(ctx context.Context, bed *relayBed, n int, log zerolog.Logge
 	res := latencyResult{What: "customer's PUT /send on the customer homeserver until the agent's /sync on the business homeserver delivers it: " +
 		"relayed = customer DM with the business identity -> federation -> appservice transaction -> the service -> ghost's copy in the desk room; " +
 		"bare relay = customer DM with a bare mautrix bot -> federation -> its appservice transaction -> the bot's handler -> its ghost's copy in a desk room (no database); " +
-		"direct = customer DM with the agent -> federation. One message at a time, the next after the previous arrived; paths take turns, unencrypted rooms"}
+		"direct = customer DM with the agent -> federation. One message at a time, the next after the previous arrived and, after a relayed one, the service sent everything it caused (the side-room mirror); paths take turns, unencrypted rooms"}
 	var sendMS [3][]float64
 	var relayed []sample
 	paths := bed.paths()
@@ -154,6 +154,12 @@ func measureLatency(ctx context.Context, bed *relayBed, n int, log zerolog.Logge
 			}
 			if p.Name == pathRelayed {
 				relayed = append(relayed, sample{evtID, begin, at})
+				// The next message, of whichever path, waits until the service has sent
+				// all the message caused (the side room's mirror follows the agent's copy):
+				// every path has the homeservers to itself.
+				if err := bed.waitOutboxEmpty(ctx); err != nil {
+					return res, err
+				}
 			}
 			res.SamplesMS[k] = append(res.SamplesMS[k], ms(at.Sub(begin)))
 			sendMS[k] = append(sendMS[k], ms(sent.Sub(begin)))
@@ -334,4 +340,19 @@ func lastServiceTimes(ctx context.Context, bed *relayBed, run *burstRun, begin t
 	since := func(ms int64) float64 { return float64(ms-begin.UnixMilli()) / 1000 }
 	run.ReceivedLastS, run.HandledLastS, run.SentLastS = since(received), since(handled), since(sent)
 	return nil
+}
+
+// waitOutboxEmpty returns once the service has nothing left to send.
+func (b *relayBed) waitOutboxEmpty(ctx context.Context) error {
+	deadline := time.Now().Add(setupTimeout)
+	for {
+		n, err := b.d.Service.DB.Outbox.CountPending(ctx)
+		if err != nil || n == 0 {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the service still has %d rows to send", n)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }

@@ -1,0 +1,304 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"go.mau.fi/util/dbutil"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/contactcenter/contactcenter/database"
+)
+
+// maxGroupCommit bounds the writes that share one transaction: the transaction holds
+// SQLite's single write lock, which a homeserver's transaction waits for.
+const maxGroupCommit = 32
+
+// postgresLanes is how many batches commit at once on PostgreSQL.
+const postgresLanes = 3
+
+// pendingWrite is one of the transport's write transactions waiting for the
+// committer: a job's commit, a send's record, a give-up.
+type pendingWrite struct {
+	ctx  context.Context
+	what string
+	// queue, when set, is the queue whose lease on room the write needs.
+	queue string
+	room  id.RoomID
+	// fn is the caller's own writes, or nil.
+	fn func(ctx context.Context) error
+	// handled is the inbox entry the write marks handled, or 0.
+	handled int64
+	// sent is the send the write records, or nil.
+	sent *Sent
+	done chan error
+}
+
+// Sent is one send being recorded: the outbox row and the event ID it got.
+type Sent struct {
+	Entry   *database.OutboxEntry
+	EventID id.EventID
+}
+
+// committer runs the transport's write transactions as a group commit: rooms work in
+// parallel and each waits for its own writes to commit before it goes on (so a
+// room's order is kept), but the writes that arrive while a transaction commits share
+// the next one, and what they have in common is written with one statement for all
+// (the lease checks, the inbox entries marked handled, the sends recorded). Each
+// write's own function runs once, in a savepoint: one that fails (or panics) is
+// rolled back alone and gets its error; the others commit. Alone, a write is one
+// transaction as before; under load the cost of a commit and of the shared
+// statements is divided by the number of rooms waiting.
+type committer struct {
+	t *Transport
+	// lanes is how many batches commit at once: one on SQLite, which writes one
+	// transaction at a time anyway; several on PostgreSQL, where a transaction spends
+	// most of its time waiting for round trips that others can overlap.
+	lanes   int
+	mu      sync.Mutex
+	running bool
+	queue   chan *pendingWrite
+	stopped chan struct{}
+}
+
+func newCommitter(t *Transport) *committer {
+	lanes := 1
+	if t.db.Dialect == dbutil.Postgres {
+		lanes = postgresLanes
+	}
+	return &committer{t: t, lanes: lanes, queue: make(chan *pendingWrite, maxGroupCommit)}
+}
+
+// do runs w with the caller's context and returns once it has committed (nil) or
+// failed. Inside a transaction already, w joins it.
+func (c *committer) do(ctx context.Context, w *pendingWrite) error {
+	w.ctx = ctx
+	c.mu.Lock()
+	running, stopped := c.running, c.stopped
+	c.mu.Unlock()
+	if _, inTxn := c.t.db.Execable(ctx).(dbutil.Transaction); inTxn || !running {
+		return c.alone(w)
+	}
+	w.done = make(chan error, 1)
+	select {
+	case c.queue <- w:
+	case <-stopped:
+		return c.alone(w)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return <-w.done
+}
+
+// alone runs one write in a transaction of its own. A write that marks a row finished
+// checks the lease in that same statement (one round trip less on the path of every
+// message); others check it first.
+func (c *committer) alone(w *pendingWrite) error {
+	t := c.t
+	var lease *database.LeaseHeld
+	if l := t.leases[w.queue]; l != nil {
+		lease = l.heldFor(w.room)
+	}
+	return t.txn(w.ctx, w.what, func(ctx context.Context) error {
+		if lease != nil && w.handled == 0 && w.sent == nil {
+			if err := t.checkLease(ctx, w.queue, w.room); err != nil {
+				return err
+			}
+		}
+		if w.fn != nil {
+			if err := w.fn(ctx); err != nil {
+				return err
+			}
+		}
+		if w.handled != 0 {
+			if held, err := t.db.Inbox.MarkDoneHeld(ctx, w.handled, t.now(), lease); err != nil {
+				return err
+			} else if !held {
+				return ErrLeaseLost
+			}
+		}
+		if w.sent != nil {
+			return t.writeSent(ctx, []Sent{*w.sent}, lease)
+		}
+		return nil
+	})
+}
+
+// run commits until stop is closed and nothing is left to commit.
+func (c *committer) run(stop <-chan struct{}) {
+	c.mu.Lock()
+	c.running, c.stopped = true, make(chan struct{})
+	stopped := c.stopped
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.running = false
+		close(stopped)
+		c.mu.Unlock()
+		// Writes queued while stopping.
+		for {
+			select {
+			case w := <-c.queue:
+				w.done <- c.alone(w)
+			default:
+				return
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for range c.lanes {
+		wg.Go(func() { c.loop(stop) })
+	}
+	wg.Wait()
+}
+
+// loop takes the writes waiting, up to a batch, and commits them, until stop.
+func (c *committer) loop(stop <-chan struct{}) {
+	for {
+		var batch []*pendingWrite
+		select {
+		case w := <-c.queue:
+			batch = append(batch, w)
+		case <-stop:
+			return
+		}
+	more:
+		for len(batch) < maxGroupCommit {
+			select {
+			case w := <-c.queue:
+				batch = append(batch, w)
+			default:
+				break more
+			}
+		}
+		c.t.guard.run(batch[0].ctx, "group commit", func() { c.commit(batch) })
+	}
+}
+
+// commit runs a batch in one transaction and answers each write.
+func (c *committer) commit(batch []*pendingWrite) {
+	answered := false
+	defer func() {
+		if !answered {
+			for _, w := range batch {
+				select {
+				case w.done <- ErrPanicked:
+				default: // answered before the panic
+				}
+			}
+		}
+	}()
+	if len(batch) == 1 {
+		answered = true
+		batch[0].done <- c.alone(batch[0])
+		return
+	}
+	errs := make([]error, len(batch))
+	err := c.t.db.DoTxn(context.WithoutCancel(batch[0].ctx), nil, func(ctx context.Context) error {
+		return c.writeBatch(ctx, batch, errs)
+	})
+	answered = true
+	for i, w := range batch {
+		w.done <- errors.Join(err, errs[i])
+	}
+}
+
+// writeBatch is a batch's transaction: errs gets each write's own failure; an error
+// returned fails the whole batch.
+func (c *committer) writeBatch(ctx context.Context, batch []*pendingWrite, errs []error) error {
+	t := c.t
+	held, err := c.leasesHeld(ctx, batch)
+	if err != nil {
+		return err
+	}
+	var handled []int64
+	var sent []Sent
+	for i, w := range batch {
+		if w.queue != "" && held != nil && !held[w.queue][w.room] {
+			errs[i] = ErrLeaseLost
+			continue
+		}
+		if w.fn != nil {
+			if errs[i], err = c.inSavepoint(ctx, i, w); err != nil {
+				return err
+			} else if errs[i] != nil {
+				continue
+			}
+		}
+		if w.handled != 0 {
+			handled = append(handled, w.handled)
+		}
+		if w.sent != nil {
+			sent = append(sent, *w.sent)
+		}
+	}
+	if len(handled) > 0 {
+		if err = t.db.Inbox.MarkDoneMany(ctx, handled, t.now()); err != nil {
+			return err
+		}
+	}
+	if len(sent) > 0 {
+		return t.writeSent(ctx, sent, nil)
+	}
+	return nil
+}
+
+// leasesHeld checks, per queue, which of the batch's rooms this replica still holds
+// (nil without replicas: every room is).
+func (c *committer) leasesHeld(ctx context.Context, batch []*pendingWrite) (map[string]map[id.RoomID]bool, error) {
+	if len(c.t.leases) == 0 {
+		return nil, nil
+	}
+	rooms := map[string][]id.RoomID{}
+	for _, w := range batch {
+		if w.queue != "" {
+			rooms[w.queue] = append(rooms[w.queue], w.room)
+		}
+	}
+	held := make(map[string]map[id.RoomID]bool, len(rooms))
+	for queue, list := range rooms {
+		var err error
+		if held[queue], err = c.t.leases[queue].HeldMany(ctx, list); err != nil {
+			return nil, err
+		}
+	}
+	return held, nil
+}
+
+// inSavepoint runs one write's own function, rolled back alone when it fails: its
+// own error first, then an error that fails the whole batch (the savepoint itself
+// failing). Savepoints are not released one by one: the commit releases them all,
+// and a batch stays far below PostgreSQL's 64 cached subtransactions.
+func (c *committer) inSavepoint(txnCtx context.Context, i int, w *pendingWrite) (writeErr, batchErr error) {
+	name := fmt.Sprintf("cc_group_%d", i)
+	db := c.t.db
+	if _, err := db.Exec(txnCtx, "SAVEPOINT "+name); err != nil {
+		return nil, err
+	}
+	ctx := joinedContext{Context: txnCtx, values: w.ctx}
+	if writeErr = c.t.guard.call(ctx, w.what, func() error { return w.fn(ctx) }); writeErr == nil {
+		return nil, nil
+	}
+	if _, err := db.Exec(txnCtx, "ROLLBACK TO SAVEPOINT "+name); err != nil {
+		return writeErr, err
+	}
+	return writeErr, nil
+}
+
+// joinedContext is a write's own context (its logger, what it registers to run after
+// the commit) inside the batch's transaction: values are looked up in the write's
+// context first, then in the transaction's, which carries the transaction itself and
+// its lifetime.
+type joinedContext struct {
+	context.Context
+	values context.Context
+}
+
+func (c joinedContext) Value(key any) any {
+	if v := c.values.Value(key); v != nil {
+		return v
+	}
+	return c.Context.Value(key)
+}

@@ -1,0 +1,154 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"go.mau.fi/util/dbutil"
+
+	"github.com/contactcenter/contactcenter/database"
+	"github.com/contactcenter/contactcenter/internal/dbtest"
+)
+
+// Writes that arrive while a transaction commits share the next one, and each is
+// still its own: a write that fails or panics is rolled back alone and gets its
+// error, while the others in its transaction commit.
+func TestGroupCommitIsolatesEachWrite(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.Database) {
+		ctx := context.Background()
+		tr := New(Config{DB: db, Send: noSend, HoldInbox: true, Handle: func(context.Context, *Job) error { return nil }})
+		c := tr.committer
+		c.lanes = 1 // one lane: what queues behind the first write is one batch
+		stop := make(chan struct{})
+		stopped := make(chan struct{})
+		go func() {
+			defer close(stopped)
+			c.run(stop)
+		}()
+		defer func() {
+			close(stop)
+			<-stopped
+		}()
+		eventually(t, "the committer to run", func() bool {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			return c.running
+		})
+
+		keys := []string{"$first", "$note", "$refused", "$panics", "$plain", "$contested"}
+		seqs := map[string]int64{}
+		for _, key := range keys {
+			fileEvent(t, db, key)
+			entries, err := db.Inbox.Heads(ctx, testRoom, len(keys))
+			if err != nil {
+				t.Fatal(err)
+			}
+			seqs[key] = entries[len(entries)-1].Seq
+		}
+		note := func(key string) func(ctx context.Context) error {
+			return func(ctx context.Context) error {
+				_, err := db.Exec(ctx, `UPDATE inbox SET body = 'noted' WHERE event_key = $1`, key)
+				return err
+			}
+		}
+		txns := make(chan dbutil.Execable, len(keys))
+		started, release := make(chan struct{}), make(chan struct{})
+		writes := map[string]*pendingWrite{
+			"$first": {what: "first", handled: seqs["$first"], fn: func(context.Context) error {
+				close(started)
+				<-release // holds the lane while the others queue
+				return nil
+			}},
+			"$note": {what: "note", handled: seqs["$note"], fn: func(ctx context.Context) error {
+				txns <- db.Execable(ctx)
+				return note("$note")(ctx)
+			}},
+			"$refused": {what: "refused", handled: seqs["$refused"], fn: func(ctx context.Context) error {
+				txns <- db.Execable(ctx)
+				if err := note("$refused")(ctx); err != nil {
+					return err
+				}
+				return errors.New("refused")
+			}},
+			"$panics": {what: "panics", handled: seqs["$panics"], fn: func(ctx context.Context) error {
+				txns <- db.Execable(ctx)
+				if err := note("$panics")(ctx); err != nil {
+					return err
+				}
+				panic("a bug in a handler's writes")
+			}},
+			"$plain": {what: "plain", handled: seqs["$plain"]},
+			// With replicas, a write for a room another replica holds is refused alone.
+			"$contested": {what: "contested", queue: inboxQueue, room: testRoom, handled: seqs["$contested"], fn: note("$contested")},
+		}
+		contested := tr.Holder() != ""
+		if contested {
+			other := NewLease(db.Leases, inboxQueue, "another replica", time.Now)
+			if ok, err := other.Acquire(ctx, testRoom); err != nil || !ok {
+				t.Fatalf("the other replica could not take the room: %v", err)
+			}
+		} else {
+			writes["$contested"].queue = "" // one process takes no leases
+		}
+		results := map[string]chan error{}
+		for _, key := range keys {
+			results[key] = make(chan error, 1)
+			go func() { results[key] <- c.do(ctx, writes[key]) }()
+			if key == "$first" {
+				<-started
+			}
+		}
+		eventually(t, "the other writes to queue", func() bool { return len(c.queue) == len(keys)-1 })
+		close(release)
+
+		wait := func(key string) error {
+			select {
+			case err := <-results[key]:
+				return err
+			case <-time.After(15 * time.Second):
+				t.Fatalf("%s: no answer", key)
+				return nil
+			}
+		}
+		for key, want := range map[string]error{"$first": nil, "$note": nil, "$plain": nil} {
+			if err := wait(key); !errors.Is(err, want) {
+				t.Errorf("%s: %v", key, err)
+			}
+		}
+		if err := wait("$refused"); err == nil || err.Error() != "refused" {
+			t.Errorf("$refused: got %v, want its own error", err)
+		}
+		if err := wait("$panics"); !errors.Is(err, ErrPanicked) {
+			t.Errorf("$panics: got %v, want ErrPanicked", err)
+		}
+		if err := wait("$contested"); contested != errors.Is(err, ErrLeaseLost) || !contested && err != nil {
+			t.Errorf("$contested: got %v (leases taken: %v)", err, contested)
+		}
+		close(txns)
+		var shared dbutil.Execable
+		for txn := range txns {
+			if _, ok := txn.(dbutil.Transaction); !ok || shared != nil && txn != shared {
+				t.Error("the queued writes did not share one transaction")
+			}
+			shared = txn
+		}
+
+		for key, want := range map[string]struct {
+			handled, noted bool
+		}{
+			"$first": {true, false}, "$note": {true, true}, "$plain": {true, false},
+			"$refused": {false, false}, "$panics": {false, false}, "$contested": {!contested, !contested},
+		} {
+			handled, _, _ := inboxRow(t, db, key)
+			var body string
+			if err := db.QueryRow(ctx, `SELECT body FROM inbox WHERE event_key = $1`, key).Scan(&body); err != nil {
+				t.Fatal(err)
+			}
+			if noted := body == "noted"; handled != want.handled || noted != want.noted {
+				t.Errorf("%s: handled %v, noted %v; want %v, %v", key, handled, noted, want.handled, want.noted)
+			}
+		}
+	})
+}
