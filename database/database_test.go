@@ -128,7 +128,7 @@ func TestOutboxDedupeKeyAndSentID(t *testing.T) {
 		if err != nil || head == nil || string(head.Content) != `{"body":"hi"}` || head.EventType != event.EventMessage {
 			t.Fatalf("head = %+v, %v", head, err)
 		}
-		if err = db.Outbox.MarkSent(ctx, head.ID, "$sent", now); err != nil {
+		if _, err = db.Outbox.MarkSentMany(ctx, []database.Sent{{ID: head.ID, EventID: "$sent"}}, now, nil); err != nil {
 			t.Fatal(err)
 		}
 		if evtID, err := db.Outbox.SentEventID(ctx, "welcome|1"); err != nil || evtID != "$sent" {

@@ -78,13 +78,7 @@ func (q *EventMapQuery) SetCopy(ctx context.Context, outboxKey string, copyEvent
 	return err
 }
 
-var setCopiesQuery = &variadicQuery{build: func(sb *strings.Builder, n int) {
-	sb.WriteString("UPDATE event_map SET copy_event = ")
-	caseOf(sb, "outbox_key", n, 1)
-	sb.WriteString(" WHERE outbox_key IN (")
-	placeholders(sb, n, 1, 2)
-	sb.WriteByte(')')
-}}
+var setCopiesQuery = updateByKey("event_map", "copy_event", "outbox_key", "", 1)
 
 // SetCopies records the event IDs of several sent copies, by their outbox keys, in
 // one statement.

@@ -79,6 +79,19 @@ func caseOf(sb *strings.Builder, column string, n, first int) {
 	sb.WriteString(" END")
 }
 
+// updateByKey is "UPDATE table SET column = CASE key WHEN ... THEN ... END<more> WHERE
+// key IN (...)" over n key/value pairs whose placeholders start at $first: a different
+// value per row in one statement.
+func updateByKey(table, column, key, more string, first int) *variadicQuery {
+	return &variadicQuery{build: func(sb *strings.Builder, n int) {
+		sb.WriteString("UPDATE " + table + " SET " + column + " = ")
+		caseOf(sb, key, n, first)
+		sb.WriteString(more + " WHERE " + key + " IN (")
+		placeholders(sb, n, first, 2)
+		sb.WriteByte(')')
+	}}
+}
+
 // pairArgs flattens key/value pairs into arguments, after the leading ones.
 func pairArgs[K, V any](lead []any, keys []K, values []V) []any {
 	args := append(make([]any, 0, len(lead)+2*len(keys)), lead...)

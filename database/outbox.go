@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -22,7 +21,6 @@ const (
 	headOutboxQuery = `
 		SELECT id, dedupe_key, room_id, sender, event_type, content, created_at, attempts, next_attempt, refs_from
 		FROM outbox WHERE room_id = $1 AND sent_at IS NULL ORDER BY id LIMIT $2`
-	markSentQuery  = `UPDATE outbox SET event_id = $2, sent_at = $3, last_error = NULL WHERE id = $1`
 	sentByKeyQuery = `SELECT event_id FROM outbox WHERE dedupe_key = $1`
 )
 
@@ -140,25 +138,13 @@ func (q *OutboxQuery) Heads(ctx context.Context, roomID id.RoomID, limit int) ([
 	}, err).AsList()
 }
 
-// MarkSent records the event ID the homeserver gave the sent event.
-func (q *OutboxQuery) MarkSent(ctx context.Context, entryID int64, eventID id.EventID, now time.Time) error {
-	_, err := q.db.Exec(ctx, markSentQuery, entryID, eventID, now.UnixMilli())
-	return err
-}
-
 // Sent is an outbox row sent, with the event ID the homeserver gave it.
 type Sent struct {
 	ID      int64
 	EventID id.EventID
 }
 
-var markSentManyQuery = &variadicQuery{build: func(sb *strings.Builder, n int) {
-	sb.WriteString("UPDATE outbox SET event_id = ")
-	caseOf(sb, "id", n, 2)
-	sb.WriteString(", sent_at = $1, last_error = NULL WHERE id IN (")
-	placeholders(sb, n, 2, 2)
-	sb.WriteByte(')')
-}}
+var markSentManyQuery = updateByKey("outbox", "event_id", "id", ", sent_at = $1, last_error = NULL", 2)
 
 // MarkSentMany marks several rows sent in one statement, only while lease is held
 // when one is given (false when it was not).

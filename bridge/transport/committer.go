@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"sync"
 
 	"go.mau.fi/util/dbutil"
@@ -48,27 +49,40 @@ type Sent struct {
 // the next one, and what they have in common is written with one statement for all
 // (the lease checks, the inbox entries marked handled, the sends recorded). Each
 // write's own function runs once, in a savepoint: one that fails (or panics) is
-// rolled back alone and gets its error; the others commit. Alone, a write is one
-// transaction as before; under load the cost of a commit and of the shared
+// rolled back alone and gets its error; the others commit. Alone, a write is a
+// transaction of its own; under load the cost of a commit and of the shared
 // statements is divided by the number of rooms waiting.
 type committer struct {
 	t *Transport
-	// lanes is how many batches commit at once: one on SQLite, which writes one
-	// transaction at a time anyway; several on PostgreSQL, where a transaction spends
-	// most of its time waiting for round trips that others can overlap.
-	lanes   int
+	// lanes are the queues of batches that commit at once, each write in its room's
+	// lane: one on SQLite, which writes one transaction at a time anyway; several on
+	// PostgreSQL, where a transaction spends most of its time waiting for round trips
+	// that others can overlap. A room's writes (several sends' records may be on their
+	// way at once) never meet in two transactions, which would lock its lease row in
+	// both and could deadlock them.
+	lanes   []chan *pendingWrite
 	mu      sync.Mutex
 	running bool
-	queue   chan *pendingWrite
 	stopped chan struct{}
 }
 
 func newCommitter(t *Transport) *committer {
-	lanes := 1
+	n := 1
 	if t.db.Dialect == dbutil.Postgres {
-		lanes = postgresLanes
+		n = postgresLanes
 	}
-	return &committer{t: t, lanes: lanes, queue: make(chan *pendingWrite, maxGroupCommit)}
+	c := &committer{t: t, lanes: make([]chan *pendingWrite, n)}
+	for i := range c.lanes {
+		c.lanes[i] = make(chan *pendingWrite, maxGroupCommit)
+	}
+	return c
+}
+
+// laneOf is the queue of a room's writes.
+func (c *committer) laneOf(roomID id.RoomID) chan *pendingWrite {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(roomID))
+	return c.lanes[h.Sum32()%uint32(len(c.lanes))]
 }
 
 // do runs w with the caller's context and returns once it has committed (nil) or
@@ -83,7 +97,7 @@ func (c *committer) do(ctx context.Context, w *pendingWrite) error {
 	}
 	w.done = make(chan error, 1)
 	select {
-	case c.queue <- w:
+	case c.laneOf(w.room) <- w:
 	case <-stopped:
 		return c.alone(w)
 	case <-ctx.Done():
@@ -138,28 +152,31 @@ func (c *committer) run(stop <-chan struct{}) {
 		close(stopped)
 		c.mu.Unlock()
 		// Writes queued while stopping.
-		for {
-			select {
-			case w := <-c.queue:
-				w.done <- c.alone(w)
-			default:
-				return
+		for _, lane := range c.lanes {
+		drain:
+			for {
+				select {
+				case w := <-lane:
+					w.done <- c.alone(w)
+				default:
+					break drain
+				}
 			}
 		}
 	}()
 	var wg sync.WaitGroup
-	for range c.lanes {
-		wg.Go(func() { c.loop(stop) })
+	for _, lane := range c.lanes {
+		wg.Go(func() { c.loop(lane, stop) })
 	}
 	wg.Wait()
 }
 
-// loop takes the writes waiting, up to a batch, and commits them, until stop.
-func (c *committer) loop(stop <-chan struct{}) {
+// loop takes the writes waiting in a lane, up to a batch, and commits them, until stop.
+func (c *committer) loop(lane chan *pendingWrite, stop <-chan struct{}) {
 	for {
 		var batch []*pendingWrite
 		select {
-		case w := <-c.queue:
+		case w := <-lane:
 			batch = append(batch, w)
 		case <-stop:
 			return
@@ -167,7 +184,7 @@ func (c *committer) loop(stop <-chan struct{}) {
 	more:
 		for len(batch) < maxGroupCommit {
 			select {
-			case w := <-c.queue:
+			case w := <-lane:
 				batch = append(batch, w)
 			default:
 				break more

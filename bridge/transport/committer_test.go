@@ -20,7 +20,7 @@ func TestGroupCommitIsolatesEachWrite(t *testing.T) {
 		ctx := context.Background()
 		tr := New(Config{DB: db, Send: noSend, HoldInbox: true, Handle: func(context.Context, *Job) error { return nil }})
 		c := tr.committer
-		c.lanes = 1 // one lane: what queues behind the first write is one batch
+		c.lanes = c.lanes[:1] // one lane: what queues behind the first write is one batch
 		stop := make(chan struct{})
 		stopped := make(chan struct{})
 		go func() {
@@ -100,7 +100,7 @@ func TestGroupCommitIsolatesEachWrite(t *testing.T) {
 				<-started
 			}
 		}
-		eventually(t, "the other writes to queue", func() bool { return len(c.queue) == len(keys)-1 })
+		eventually(t, "the other writes to queue", func() bool { return len(c.lanes[0]) == len(keys)-1 })
 		close(release)
 
 		wait := func(key string) error {
