@@ -113,6 +113,9 @@ func (b *Bridge) dispatch(ctx context.Context, j *job) error {
 		}
 		j.evt = evt
 	}
+	if err = b.sendsKnown(ctx, evt); err != nil {
+		return err
+	}
 	switch role.kind {
 	case controlRoom:
 		if isCallEvent(evt) {
@@ -178,4 +181,25 @@ func (b *Bridge) classifyRoom(ctx context.Context, roomID id.RoomID) (roomRole, 
 		return roomRole{}, err
 	}
 	return roomRole{kind: staffRoom, tenantID: conv.TenantID, conv: conv}, nil
+}
+
+// sendsKnown waits, for an event that refers to another (a reaction, a reply, an edit,
+// a redaction, a poll answer), until the event IDs of what the service sent so far are
+// recorded: the event may refer to a copy or prompt whose send was answered a moment
+// ago, and its handler reads the event map inside its commit, where it cannot wait.
+func (b *Bridge) sendsKnown(ctx context.Context, evt *event.Event) error {
+	t := b.transport.Load()
+	if t == nil || !refersToEvent(evt) {
+		return nil
+	}
+	return t.Recorded(ctx)
+}
+
+// refersToEvent tells whether an event names another event.
+func refersToEvent(evt *event.Event) bool {
+	if evt.Type == event.EventRedaction || evt.Redacts != "" {
+		return true
+	}
+	_, related := evt.Content.Raw["m.relates_to"]
+	return related
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 
 	"github.com/rs/zerolog"
+	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
@@ -172,14 +173,22 @@ func memberChange(ctx context.Context, client *mautrix.Client, entry *database.O
 
 // translate maps an event ID from one room to another through the event map, once
 // the sends made so far are recorded: the map learns a copy's event ID when its send
-// is recorded, which happens behind the sends.
+// is recorded, which happens behind the sends. Inside a transaction it cannot wait
+// (the records commit through the same committer): handlers wait before they commit
+// (sendsKnown).
 func (b *Bridge) translate(ctx context.Context, from id.RoomID, evt id.EventID, to id.RoomID) (id.EventID, error) {
-	if t := b.transport.Load(); t != nil {
+	if t := b.transport.Load(); t != nil && !b.inTxn(ctx) {
 		if err := t.Recorded(ctx); err != nil {
 			return "", err
 		}
 	}
 	return b.DB.EventMap.Translate(ctx, from, evt, to)
+}
+
+// inTxn tells whether ctx carries a database transaction.
+func (b *Bridge) inTxn(ctx context.Context) bool {
+	_, ok := b.DB.Execable(ctx).(dbutil.Transaction)
+	return ok
 }
 
 // translatePins rewrites the events a pinned-events change names, like translateRefs
