@@ -10,11 +10,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	mathrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -196,14 +198,52 @@ func TempBase() string {
 	return os.TempDir()
 }
 
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago. It is chosen
+// below the kernel's ephemeral range: a port from that range (what binding port 0
+// gives) can be taken, between the check and the listener's start, by any outgoing
+// connection on the machine — the homeservers', browsers', other tests' — and the
+// listener then fails with "address already in use".
 func FreePort() (int, error) {
+	low := ephemeralLow()
+	for range 50 {
+		if low-firstFreePort < 1000 {
+			break
+		}
+		port := firstFreePort + mathrand.IntN(low-firstFreePort)
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			_ = l.Close()
+			return port, nil
+		}
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// firstFreePort is the lowest port FreePort hands out: above the well-known and the
+// usual service ports.
+const firstFreePort = 10000
+
+// ephemeralLow is the first port of the kernel's ephemeral range (Linux's default
+// where it cannot be read).
+func ephemeralLow() int {
+	data, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 32768
+	}
+	fields := strings.Fields(string(data))
+	if len(fields) < 1 {
+		return 32768
+	}
+	low, err := strconv.Atoi(fields[0])
+	if err != nil {
+		return 32768
+	}
+	return low
 }
 
 func randomHex(n int) (string, error) {

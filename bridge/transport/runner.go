@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -94,7 +95,11 @@ func (r *roomRunner) HandInOrder(rooms []id.RoomID) {
 	}
 	if len(rooms) > 1 {
 		r.mu.Lock()
-		r.then[rooms[0]] = append(r.then[rooms[0]], rooms[1:]...)
+		for _, roomID := range rooms[1:] {
+			if !slices.Contains(r.then[rooms[0]], roomID) {
+				r.then[rooms[0]] = append(r.then[rooms[0]], roomID)
+			}
+		}
 		r.mu.Unlock()
 	}
 	r.Hand(rooms[0])

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -16,6 +15,7 @@ import (
 	"github.com/contactcenter/contactcenter/config"
 	"github.com/contactcenter/contactcenter/database"
 	"github.com/contactcenter/contactcenter/internal/fakehs"
+	"github.com/contactcenter/contactcenter/testbed"
 	"github.com/contactcenter/contactcenter/testbed/pgcluster"
 )
 
@@ -305,15 +305,4 @@ func (o *ours) close() {
 
 // freePort picks a port for the service's listener. The service opens the listener
 // itself, and the fake homeserver must know the address before (for the ping).
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	addr, ok := ln.Addr().(*net.TCPAddr)
-	if !ok {
-		return 0, errors.New("not a TCP address")
-	}
-	return addr.Port, nil
-}
+func freePort() (int, error) { return testbed.FreePort() }
