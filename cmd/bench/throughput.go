@@ -46,7 +46,7 @@ const (
 
 func variants(pg *pgcluster.Cluster, encryption bool, log zerolog.Logger) []variant {
 	vs := []variant{{
-		Name: oursSQLite, About: "this service on SQLite (temp dir, WAL, synchronous=NORMAL: no fsync per commit): every event stored in the inbox before the 200, then handled in a DB transaction per event, per-room order, which queues two copies in the outbox (desk room as the customer's ghost, side-room mirror as the business identity) and the event map; each copy sent in order per room and recorded sent in a DB transaction; encryption device and /sync loop on, rooms unencrypted",
+		Name: oursSQLite, About: "this service on SQLite (temp dir, WAL, synchronous=NORMAL: no fsync per commit): every event stored in the inbox before the 200, then handled in per-room order, each event's writes in a savepoint of a group-committed DB transaction, which queue two copies in the outbox (desk room as the customer's ghost, side-room mirror as the business identity) and the event map; each copy sent in order per room and recorded sent behind the send (group-committed too); encryption device and /sync loop on, rooms unencrypted",
 		start: func(ctx context.Context, w workload) (target, error) { return startOurs(ctx, w, nil, encryption, log) },
 	}}
 	if pg != nil {
