@@ -94,10 +94,10 @@ func (t *Transport) newOutboxDrainer() *drainer[*database.OutboxEntry] {
 
 // sendRow sends one outbox row and has it recorded sent behind the send: the room goes
 // on with its next row while the record is written (with other rooms' records, in one
-// transaction), and its turn ends once they are all written. A send, once started, is finished and recorded even if the service is
-// stopping: a request cut off on our side may still be carried out by the homeserver
-// without it remembering the transaction ID, and the resend after the restart would
-// double the message.
+// transaction), and its turn ends once they are all written. A send, once started, is
+// finished and recorded even if the service is stopping: a request cut off on our side
+// may still be carried out by the homeserver without it remembering the transaction
+// ID, and the resend after the restart would double the message.
 func (t *Transport) sendRow(ctx context.Context, entry *database.OutboxEntry) error {
 	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.cfg.SendTimeout)
 	defer cancel()

@@ -22,6 +22,7 @@ import (
 	"github.com/rs/zerolog"
 	"gopkg.in/yaml.v3"
 
+	"github.com/contactcenter/contactcenter/config"
 	"github.com/contactcenter/contactcenter/internal/fakehs"
 	"github.com/contactcenter/contactcenter/testbed/pgcluster"
 )
@@ -145,22 +146,12 @@ func memoryOnce(ctx context.Context, bin, dir, db string, opts memoryOptions, pg
 		return nil, err
 	}
 	cfg.Logging.Level = "warn"
-	data, err := yaml.Marshal(cfg)
-	if err == nil {
-		err = os.WriteFile(cfg.Path, data, 0o600)
-	}
-	if err != nil {
-		return nil, err
-	}
-	svc, err := startProcess(ctx, bin, cfg.Path)
+	base := "http://" + listen
+	svc, err := startService(ctx, bin, cfg, base)
 	if err != nil {
 		return nil, err
 	}
 	defer svc.stop()
-	base := "http://" + listen
-	if err = svc.waitReady(ctx, base); err != nil {
-		return nil, err
-	}
 	dbConn, err := openForReading(cfg.Database.Type, cfg.Database.URI)
 	if err != nil {
 		return nil, err
@@ -343,6 +334,27 @@ type process struct {
 // gcLine matches the heap sizes of a gctrace line: "4->5->2 MB" is heap at start,
 // at end, and marked live.
 var gcLine = regexp.MustCompile(`(\d+)->(\d+)->(\d+) MB`)
+
+// startService writes cfg to its path, starts the built service on it and returns once
+// it answers as ready at base.
+func startService(ctx context.Context, bin string, cfg *config.Config, base string) (*process, error) {
+	data, err := yaml.Marshal(cfg)
+	if err == nil {
+		err = os.WriteFile(cfg.Path, data, 0o600)
+	}
+	if err != nil {
+		return nil, err
+	}
+	svc, err := startProcess(ctx, bin, cfg.Path)
+	if err != nil {
+		return nil, err
+	}
+	if err = svc.waitReady(ctx, base); err != nil {
+		svc.stop()
+		return nil, err
+	}
+	return svc, nil
+}
 
 func startProcess(ctx context.Context, bin, configPath string) (*process, error) {
 	p := &process{exited: make(chan error, 1)}

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
-	"gopkg.in/yaml.v3"
 
 	"github.com/contactcenter/contactcenter/internal/fakehs"
 )
@@ -114,22 +113,12 @@ func nativeOnce(ctx context.Context, bin, dir string, on bool, opts nativeOption
 	cfg.Logging.Level = "warn"
 	cfg.Metrics.Listen = fmt.Sprintf("127.0.0.1:%d", metricsPort)
 	cfg.Native.Typing, cfg.Native.Receipts = on, on
-	data, err := yaml.Marshal(cfg)
-	if err == nil {
-		err = os.WriteFile(cfg.Path, data, 0o600)
-	}
-	if err != nil {
-		return nil, err
-	}
-	svc, err := startProcess(ctx, bin, cfg.Path)
+	base, metrics := "http://"+listen, "http://"+cfg.Metrics.Listen+"/metrics"
+	svc, err := startService(ctx, bin, cfg, base)
 	if err != nil {
 		return nil, err
 	}
 	defer svc.stop()
-	base, metrics := "http://"+listen, "http://"+cfg.Metrics.Listen+"/metrics"
-	if err = svc.waitReady(ctx, base); err != nil {
-		return nil, err
-	}
 	db, err := openForReading(cfg.Database.Type, cfg.Database.URI)
 	if err != nil {
 		return nil, err

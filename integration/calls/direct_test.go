@@ -81,6 +81,17 @@ func TestDirectBrowserCall(t *testing.T) {
 // candidate pair is loopback on both ends.
 func checkConnectedOnLoopback(t *testing.T, ctx context.Context, name string, br *browser.Browser) {
 	t.Helper()
+	pair := connectedPair(t, ctx, name, br)
+	for _, c := range []browser.Candidate{pair.Local, pair.Remote} {
+		if !onLoopback(c) {
+			t.Fatalf("%s: selected pair %+v is not on loopback", name, pair)
+		}
+	}
+}
+
+// connectedPair asserts the call is connected and returns its selected candidate pair.
+func connectedPair(t *testing.T, ctx context.Context, name string, br *browser.Browser) *browser.Pair {
+	t.Helper()
 	st, err := br.State(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -89,18 +100,16 @@ func checkConnectedOnLoopback(t *testing.T, ctx context.Context, name string, br
 		t.Fatalf("%s: call state %q (%+v); want connected", name, st.State, st)
 	}
 	pair, err := br.SelectedPair(ctx)
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || pair == nil {
+		t.Fatalf("%s: no selected candidate pair (%v)", name, err)
 	}
-	if pair == nil {
-		t.Fatalf("%s: no selected candidate pair", name)
-	}
-	for _, c := range []browser.Candidate{pair.Local, pair.Remote} {
-		ip, err := netip.ParseAddr(c.Address)
-		if err != nil || !ip.IsLoopback() {
-			t.Fatalf("%s: selected pair %+v is not on loopback", name, pair)
-		}
-	}
+	return pair
+}
+
+// onLoopback tells whether a candidate's address is a loopback address.
+func onLoopback(c browser.Candidate) bool {
+	ip, err := netip.ParseAddr(c.Address)
+	return err == nil && ip.IsLoopback()
 }
 
 // checkPacketsFlow asserts that audio packets keep arriving on both sides:

@@ -2,7 +2,6 @@ package calls
 
 import (
 	"context"
-	"net/netip"
 	"sync"
 	"testing"
 	"time"
@@ -76,21 +75,7 @@ func TestRelayedBrowserCall(t *testing.T) {
 // network namespace where every interface is loopback (so is its address).
 func checkRelayedOnLoopback(t *testing.T, ctx context.Context, name string, br *browser.Browser) {
 	t.Helper()
-	st, err := br.State(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.State != "connected" {
-		t.Fatalf("%s: call state %q (%+v); want connected", name, st.State, st)
-	}
-	pair, err := br.SelectedPair(ctx)
-	if err != nil || pair == nil {
-		t.Fatalf("%s: no selected candidate pair (%v)", name, err)
-	}
-	onLoopback := func(c browser.Candidate) bool {
-		ip, err := netip.ParseAddr(c.Address)
-		return err == nil && ip.IsLoopback()
-	}
+	pair := connectedPair(t, ctx, name, br)
 	hiddenPrflx := pair.Remote.Address == "" && pair.Remote.CandidateType == "prflx"
 	isolated, err := netns.Isolated()
 	if err != nil {
