@@ -108,7 +108,7 @@ func (b *Bridge) takeCustomerCall(ctx context.Context, j *job, t *Tenant, room *
 	if ok, err := b.customerEventAllowed(ctx, j, t, room); !ok {
 		return err
 	}
-	conv, rooms, err := b.conversationFor(ctx, t, room.RoomID, room.Customer)
+	conv, rooms, err := b.conversationFor(ctx, t, room)
 	if err != nil {
 		return err
 	}

@@ -81,12 +81,21 @@ type staffRooms struct {
 // The staff rooms exist from the conversation's first moment, not from assignment:
 // everything the customer writes while waiting is relayed at once, the assigned agent
 // reads it on joining, and supervisors can watch the queue.
-func (b *Bridge) conversationFor(ctx context.Context, t *Tenant, roomID id.RoomID, customer id.UserID) (*database.Conversation, *staffRooms, error) {
-	conv, err := b.DB.Conversation.Open(ctx, roomID)
-	if err != nil || conv != nil {
-		return conv, nil, err
+//
+// A room read with its open conversation (database.CustomerRoom.OpenRead) is not read
+// again.
+func (b *Bridge) conversationFor(ctx context.Context, t *Tenant, room *database.CustomerRoom) (*database.Conversation, *staffRooms, error) {
+	conv := room.Open
+	if !room.OpenRead {
+		var err error
+		if conv, err = b.DB.Conversation.Open(ctx, room.RoomID); err != nil {
+			return nil, nil, err
+		}
 	}
-	rooms, err := b.createStaffRooms(ctx, t, customer)
+	if conv != nil {
+		return conv, nil, nil
+	}
+	rooms, err := b.createStaffRooms(ctx, t, room.Customer)
 	return nil, rooms, err
 }
 

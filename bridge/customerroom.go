@@ -112,7 +112,7 @@ func (b *Bridge) handleInvite(ctx context.Context, j *job, t *Tenant, room *data
 		}
 	}
 	log.Info().Stringer("room_id", evt.RoomID).Bool("encrypted", encrypted).Msg("Joined a customer room")
-	conv, rooms, err := b.conversationFor(ctx, t, evt.RoomID, evt.Sender)
+	conv, rooms, err := b.conversationFor(ctx, t, &database.CustomerRoom{RoomID: evt.RoomID, Customer: evt.Sender})
 	if err != nil {
 		return err
 	}
@@ -217,7 +217,7 @@ func (b *Bridge) handleCustomerEvent(ctx context.Context, j *job, t *Tenant, roo
 	if handled, err := b.surveyInput(ctx, j, t, room); handled || err != nil {
 		return err // survey.go
 	}
-	conv, rooms, err := b.conversationFor(ctx, t, room.RoomID, room.Customer)
+	conv, rooms, err := b.conversationFor(ctx, t, room)
 	if err != nil {
 		return err
 	}

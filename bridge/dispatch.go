@@ -166,7 +166,7 @@ type roomRole struct {
 
 // classifyRoom finds what a room is to the service.
 func (b *Bridge) classifyRoom(ctx context.Context, roomID id.RoomID) (roomRole, error) {
-	if room, err := b.DB.CustomerRoom.Get(ctx, roomID); err != nil {
+	if room, err := b.DB.CustomerRoom.GetWithOpen(ctx, roomID); err != nil {
 		return roomRole{}, err
 	} else if room != nil {
 		return roomRole{kind: customerRoom, tenantID: room.TenantID, customer: room}, nil

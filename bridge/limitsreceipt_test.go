@@ -48,7 +48,7 @@ func TestCustomerEventsLimitedOnReceipt(t *testing.T) {
 	}
 	txn = append(txn, ev("$staff", staff, "m.room.message", nil), ev("$topic", bedCustomer, "m.room.topic", &empty))
 	stored, pending, err := bed.b.storeEvents(ctx, txn)
-	if err != nil || stored != len(txn) || !pending {
+	if err != nil || stored != len(txn) || len(pending) == 0 {
 		t.Fatalf("stored %d of %d (pending %v): %v", stored, len(txn), pending, err)
 	}
 	want := map[string]struct {
@@ -98,7 +98,7 @@ func TestCustomerEventsLimitedOnReceipt(t *testing.T) {
 		t.Fatalf("%d messages relayed (want the 3 within the limit), told %d times (want once)", relayed, told)
 	}
 	// Settled on receipt, the rest of a flood alone wakes no handler.
-	if _, pending, err = bed.b.storeEvents(ctx, []json.RawMessage{ev("$flood6", bedCustomer, "m.room.message", nil)}); err != nil || pending {
+	if _, pending, err = bed.b.storeEvents(ctx, []json.RawMessage{ev("$flood6", bedCustomer, "m.room.message", nil)}); err != nil || len(pending) > 0 {
 		t.Fatalf("a flood's later event left pending (%v): %v", pending, err)
 	}
 	if _, _, err = bed.b.storeEvents(ctx, []json.RawMessage{ev("$alice", "@alice:other.example", "m.room.message", nil)}); err != nil {

@@ -68,6 +68,13 @@ func (w queueWaker) Wake() {
 	}
 }
 
+// handInbox starts the inbox's work on rooms just given new entries.
+func (b *Bridge) handInbox(rooms ...id.RoomID) {
+	if t := b.transport.Load(); t != nil && len(rooms) > 0 {
+		t.HandInbox(rooms...)
+	}
+}
+
 // queues returns the transport over the bridge's database, making it on first use.
 func (b *Bridge) queues() *transport.Transport {
 	b.transportOnce.Do(func() {

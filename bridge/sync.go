@@ -130,7 +130,7 @@ func (b *Bridge) fileSynced(ctx context.Context, key string, roomID id.RoomID, r
 		return err
 	}
 	if inserted {
-		b.inbox.Wake()
+		b.handInbox(roomID)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 
 	"github.com/rs/zerolog"
 	"go.mau.fi/util/exhttp"
@@ -115,8 +116,8 @@ func (b *Bridge) putTransaction(w http.ResponseWriter, r *http.Request) {
 	b.handleEncryptionExtensions(ctx, ext)
 	b.handleEphemeral(nil, true, ext.EphemeralEvents...)
 	exhttp.WriteEmptyJSONResponse(w, http.StatusOK)
-	if stored > 0 && pending {
-		b.inbox.Wake()
+	if stored > 0 {
+		b.handInbox(pending...)
 	}
 }
 
@@ -128,9 +129,9 @@ func (b *Bridge) putTransaction(w http.ResponseWriter, r *http.Request) {
 // handler run nor a write transaction per event, which would delay every other room.
 // A repeated transaction spends the tokens of its events again though the inbox adds
 // nothing: telling new events from old ones would cost a read per transaction, and a
-// homeserver repeats a transaction only when it missed our answer. pending tells
-// whether any event was left for a handler.
-func (b *Bridge) storeEvents(ctx context.Context, raws []json.RawMessage) (stored int, pending bool, err error) {
+// homeserver repeats a transaction only when it missed our answer. pending lists the
+// rooms of the events left for a handler.
+func (b *Bridge) storeEvents(ctx context.Context, raws []json.RawMessage) (stored int, pending []id.RoomID, err error) {
 	events := make([]database.NewInboxEvent, 0, len(raws))
 	seen := make(map[id.EventID]bool, len(raws))
 	limiter := receiptLimiter{b: b, now: b.now()}
@@ -148,8 +149,8 @@ func (b *Bridge) storeEvents(ctx context.Context, raws []json.RawMessage) (store
 		verdict := limiter.verdict(hdr.Sender, hdr.Type, hdr.StateKey != nil)
 		if verdict == database.OverLimitDropped {
 			dropped++
-		} else {
-			pending = true
+		} else if !slices.Contains(pending, hdr.RoomID) {
+			pending = append(pending, hdr.RoomID)
 		}
 		events = append(events, database.NewInboxEvent{Key: hdr.ID.String(), RoomID: hdr.RoomID, Body: raw, Limit: verdict})
 	}
@@ -157,7 +158,7 @@ func (b *Bridge) storeEvents(ctx context.Context, raws []json.RawMessage) (store
 		zerolog.Ctx(ctx).Warn().Int("dropped", dropped).Msg("Customer events over the event limit dropped on receipt")
 	}
 	if len(events) == 0 {
-		return 0, false, nil
+		return 0, nil, nil
 	}
 	stored, err = b.DB.Inbox.InsertMany(ctx, database.SourceTransaction, events, b.now())
 	return stored, pending, err

@@ -17,6 +17,17 @@ const (
 		WHERE customer_room.tenant_id = excluded.tenant_id AND customer_room.customer_mxid = excluded.customer_mxid`
 	getCustomerRoomQuery  = `SELECT room_id, tenant_id, customer_mxid, joined_at, left_at FROM customer_room WHERE room_id = $1`
 	markCustomerLeftQuery = `UPDATE customer_room SET left_at = $2 WHERE room_id = $1 AND left_at IS NULL`
+	// The room with its open conversation, if any: a handler of the customer's event
+	// needs both, and one statement is one round trip. The conversation's columns are
+	// those of conversationColumns, with zero values where there is none.
+	getCustomerRoomWithOpenQuery = `
+		SELECT r.room_id, r.tenant_id, r.customer_mxid, r.joined_at, r.left_at,
+			COALESCE(c.id, 0), COALESCE(c.tenant_id, ''), COALESCE(c.room_id, ''), COALESCE(c.status, ''),
+			COALESCE(c.opened_at, 0), c.closed_at, c.offered_to, c.offered_at, c.agent_user_id, c.assigned_at,
+			c.ghost_user_id, c.desk_room_id, c.side_room_id, COALESCE(c.priority, 0), COALESCE(c.task, ''),
+			r.customer_mxid
+		FROM customer_room r LEFT JOIN conversation c ON c.room_id = r.room_id AND c.status <> 'closed'
+		WHERE r.room_id = $1`
 )
 
 // ErrRoomTaken: the room is recorded for another tenant or another customer. A
@@ -31,12 +42,22 @@ type CustomerRoom struct {
 	Customer id.UserID
 	JoinedAt time.Time
 	LeftAt   time.Time
+	// OpenRead tells that the room was read with its open conversation (GetWithOpen):
+	// Open is that conversation, nil when there is none.
+	OpenRead bool
+	Open     *Conversation
 }
 
 func (r *CustomerRoom) Scan(row dbutil.Scannable) (*CustomerRoom, error) {
+	return r.scanWith(row)
+}
+
+// scanWith scans the room's columns followed by more.
+func (r *CustomerRoom) scanWith(row dbutil.Scannable, more ...any) (*CustomerRoom, error) {
 	var joined int64
 	var left sql.NullInt64
-	if err := row.Scan(&r.RoomID, &r.TenantID, &r.Customer, &joined, &left); err != nil {
+	dest := append([]any{&r.RoomID, &r.TenantID, &r.Customer, &joined, &left}, more...)
+	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
 	r.JoinedAt = time.UnixMilli(joined)
@@ -74,6 +95,29 @@ func (q *CustomerRoomQuery) Put(ctx context.Context, r *CustomerRoom) error {
 func (q *CustomerRoomQuery) Get(ctx context.Context, roomID id.RoomID) (*CustomerRoom, error) {
 	return noRow(q.QueryOne(ctx, getCustomerRoomQuery, roomID))
 }
+
+// GetWithOpen returns the customer room with its open conversation (OpenRead set), or
+// nil if the room is not one.
+func (q *CustomerRoomQuery) GetWithOpen(ctx context.Context, roomID id.RoomID) (*CustomerRoom, error) {
+	row := q.GetDB().QueryRow(ctx, getCustomerRoomWithOpenQuery, roomID)
+	room := &CustomerRoom{OpenRead: true}
+	conv, err := (&Conversation{}).Scan(scanFunc(func(convDest ...any) error {
+		_, err := room.scanWith(row, convDest...)
+		return err
+	}))
+	if err != nil {
+		return noRow(room, err)
+	}
+	if conv.ID != 0 {
+		room.Open = conv
+	}
+	return room, nil
+}
+
+// scanFunc is a dbutil.Scannable made of a function: it lets one row fill two records.
+type scanFunc func(dest ...any) error
+
+func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
 
 // MarkLeft records that the service's time in the room ended (the customer left, or
 // it refused the room); the first time counts.

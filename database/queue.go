@@ -21,6 +21,7 @@ type queue struct {
 	markDoneMany         *variadicQuery
 	giveUp               string
 	countPending, prune  string
+	anyPending           string
 }
 
 func newQueue(db *dbutil.Database, table, key, doneCol string) queue {
@@ -40,6 +41,7 @@ func newQueue(db *dbutil.Database, table, key, doneCol string) queue {
 		markFailed:   fmt.Sprintf(`UPDATE %s SET attempts = attempts + 1, next_attempt = $2, last_error = $3 WHERE %s = $1`, table, key),
 		giveUp:       fmt.Sprintf(`UPDATE %s SET attempts = attempts + 1, %s = $2, last_error = $3 WHERE %s = $1`, table, doneCol, key),
 		countPending: fmt.Sprintf(`SELECT COUNT(*) FROM %s WHERE %s IS NULL`, table, doneCol),
+		anyPending:   fmt.Sprintf(`SELECT EXISTS (SELECT 1 FROM %s WHERE %s IS NULL)`, table, doneCol),
 		prune:        fmt.Sprintf(`DELETE FROM %s WHERE %s < $1`, table, doneCol),
 	}
 }
@@ -112,5 +114,12 @@ func (q *queue) Prune(ctx context.Context, before time.Time) (int64, error) {
 // CountPending counts rows not yet done.
 func (q *queue) CountPending(ctx context.Context) (n int, err error) {
 	err = q.db.QueryRow(ctx, q.countPending).Scan(&n)
+	return
+}
+
+// AnyPending tells whether a row is not yet done (cheaper than counting them, for a
+// caller waiting until there is none).
+func (q *queue) AnyPending(ctx context.Context) (pending bool, err error) {
+	err = q.db.QueryRow(ctx, q.anyPending).Scan(&pending)
 	return
 }

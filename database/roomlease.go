@@ -31,6 +31,12 @@ var holdsLeasesQuery = &variadicQuery{build: func(sb *strings.Builder, n int) {
 	sb.WriteString(") RETURNING room_id")
 }}
 
+var releaseLeasesQuery = &variadicQuery{build: func(sb *strings.Builder, n int) {
+	sb.WriteString("DELETE FROM room_lease WHERE queue = $1 AND holder = $2 AND room_id IN (")
+	placeholders(sb, n, 3, 1)
+	sb.WriteString(")")
+}}
+
 // RoomLeaseQuery lets one replica at a time drain a room's queue.
 type RoomLeaseQuery struct {
 	db *dbutil.Database
@@ -50,6 +56,16 @@ func (q *RoomLeaseQuery) Acquire(ctx context.Context, queue string, roomID id.Ro
 // Release gives the lease up, if this holder has it.
 func (q *RoomLeaseQuery) Release(ctx context.Context, queue string, roomID id.RoomID, holder string) error {
 	_, err := q.db.Exec(ctx, releaseLeaseQuery, queue, roomID, holder)
+	return err
+}
+
+// ReleaseMany is Release for several rooms in one statement.
+func (q *RoomLeaseQuery) ReleaseMany(ctx context.Context, queue string, rooms []id.RoomID, holder string) error {
+	args := append(make([]any, 0, len(rooms)+2), queue, holder)
+	for _, r := range rooms {
+		args = append(args, r)
+	}
+	_, err := q.db.Exec(ctx, releaseLeasesQuery.query(len(rooms)), args...)
 	return err
 }
 

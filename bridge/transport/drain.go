@@ -100,6 +100,7 @@ func (d *drainer[R]) failed(ctx context.Context, row R, st rowState, err error) 
 	switch {
 	case errors.Is(err, ErrLeaseLost):
 		log.Warn().Msg("Another replica took the room; leaving the row to it")
+		leaseLost(ctx)
 		return false
 	case ctx.Err() != nil && !errors.Is(err, ErrPermanent):
 		// Stopping: the row stays as it is for the next try.

@@ -48,6 +48,29 @@ func (l *Lease) Release(ctx context.Context, roomID id.RoomID) {
 	}
 }
 
+// ReleaseMany gives up the leases on several rooms, those this replica holds.
+func (l *Lease) ReleaseMany(ctx context.Context, rooms []id.RoomID) {
+	if err := l.q.ReleaseMany(ctx, l.queue, rooms, l.holder); err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Int("rooms", len(rooms)).Msg("Could not release rooms' leases; they expire by themselves")
+	}
+}
+
+// leaseLossKey carries the function that stops a room's turn when its lease is found
+// lost (a commit or a record refused for it).
+type leaseLossKey struct{}
+
+func withLeaseLoss(ctx context.Context, stop func()) context.Context {
+	return context.WithValue(ctx, leaseLossKey{}, stop)
+}
+
+// leaseLost stops the turn of ctx's room: another replica holds the room now, and the
+// runner must take the lease anew before it works on the room again.
+func leaseLost(ctx context.Context) {
+	if stop, ok := ctx.Value(leaseLossKey{}).(func()); ok {
+		stop()
+	}
+}
+
 // Held checks, inside the caller's transaction, that this replica still holds the
 // room; the lease row stays locked until that transaction ends.
 func (l *Lease) Held(ctx context.Context, roomID id.RoomID) error {

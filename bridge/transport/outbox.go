@@ -120,6 +120,7 @@ func (t *Transport) sendRow(ctx context.Context, entry *database.OutboxEntry) er
 		switch {
 		case errors.Is(err, ErrLeaseLost):
 			log.Warn().Msg("Sent, but another replica took the room before the record; it sends again, deduplicated")
+			leaseLost(ctx)
 		case err != nil:
 			log.Err(err).Msg("Sent, but could not record it; the resend will be deduplicated")
 		}

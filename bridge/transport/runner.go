@@ -42,9 +42,14 @@ type roomRunner struct {
 	mu      sync.Mutex
 	ctx     context.Context // set while Run runs
 	running sync.WaitGroup
-	// kept are the rooms whose lease was kept after a turn because the room had work
-	// left, with when the lease was last taken or renewed.
-	kept map[id.RoomID]time.Time
+	// kept are the rooms whose lease this runner holds between turns (see
+	// keptleases.go), with when it was last taken or renewed; idle those of them with
+	// no turn coming, since when; releasing those whose release is under way;
+	// contested the rooms another replica held at their last try, with how many tries.
+	kept      map[id.RoomID]time.Time
+	idle      map[id.RoomID]time.Time
+	releasing map[id.RoomID]chan struct{}
+	contested map[id.RoomID]int
 	// then are rooms to start once a room's running turn ends (see HandInOrder).
 	then map[id.RoomID][]id.RoomID
 }
@@ -54,8 +59,9 @@ func newRoomRunner(name string, q roomQueue, fair fairness, lease *Lease, guard 
 		name: name, queue: q, work: work, lease: lease, guard: guard, renewal: leaseRenewal,
 		wake:  make(chan struct{}, 1),
 		sched: newScheduler(fair),
-		kept:  map[id.RoomID]time.Time{},
-		then:  map[id.RoomID][]id.RoomID{},
+		kept:  map[id.RoomID]time.Time{}, idle: map[id.RoomID]time.Time{},
+		releasing: map[id.RoomID]chan struct{}{}, contested: map[id.RoomID]int{},
+		then: map[id.RoomID][]id.RoomID{},
 	}
 }
 
@@ -128,8 +134,11 @@ func (r *roomRunner) Run(ctx context.Context) {
 		r.ctx = nil
 		r.mu.Unlock()
 		r.running.Wait()
-		r.releaseKept(context.WithoutCancel(ctx))
+		r.releaseIdle(context.WithoutCancel(ctx), time.Time{})
 	}()
+	if r.lease != nil {
+		r.running.Go(func() { r.releaseIdleLoop(ctx) })
+	}
 	for ctx.Err() == nil {
 		wait := pollInterval
 		r.guard.run(ctx, "poll", func() { wait = r.poll(ctx) })
@@ -189,20 +198,23 @@ func (r *roomRunner) begin(ctx context.Context, turn turn) {
 
 // leased works on a room while holding its lease, renewing it; without a lease (one
 // process) it just works. Losing the lease, or failing to renew it, stops the work:
-// another replica may be working on the room by then. A room with work left keeps its
-// lease for its next turn, which then needs no new one while it is fresh: a busy room
-// costs no lease statements per turn, and every commit still checks the lease.
+// another replica may be working on the room by then. The lease is kept after the
+// turn (see keptleases.go): a room that has a turn again soon needs no new one, so a
+// busy room costs no lease statements per turn; every commit still checks the lease.
 func (r *roomRunner) leased(ctx context.Context, roomID id.RoomID) bool {
 	if r.lease == nil {
 		return r.work(ctx, roomID)
 	}
-	if !r.keptFresh(roomID) {
+	if !r.claimKept(ctx, roomID) {
 		if ok, err := r.lease.Acquire(ctx, roomID); err != nil || !ok {
 			if err != nil && ctx.Err() == nil {
 				zerolog.Ctx(ctx).Warn().Err(err).Msg("Could not take a room's lease")
 			}
 			r.forget(roomID)
-			return false // another replica drains it; the poll comes back later
+			if err == nil {
+				r.tryAgainLater(roomID)
+			}
+			return false // another replica drains it
 		}
 		r.keep(roomID)
 	}
@@ -229,51 +241,17 @@ func (r *roomRunner) leased(ctx context.Context, roomID id.RoomID) bool {
 			}
 		}
 	}()
-	more := r.work(workCtx, roomID)
+	more := r.work(withLeaseLoss(workCtx, stop), roomID)
 	close(done)
 	lost := workCtx.Err() != nil && ctx.Err() == nil
-	if lost || !more && !r.sched.wanted(roomID) || ctx.Err() != nil {
+	switch {
+	case lost || ctx.Err() != nil:
 		r.forget(roomID)
 		r.lease.Release(context.WithoutCancel(ctx), roomID)
+	case !more && !r.sched.wanted(roomID):
+		r.rest(roomID)
 	}
 	return more && !lost
-}
-
-// keepFor is how long after it was taken a kept lease is used without renewal: well
-// inside LeaseTTL, so that it cannot run out during a turn before the renewal ticks.
-const keepFor = leaseRenewal
-
-func (r *roomRunner) keptFresh(roomID id.RoomID) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	at, ok := r.kept[roomID]
-	return ok && time.Since(at) < keepFor
-}
-
-func (r *roomRunner) keep(roomID id.RoomID) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.kept[roomID] = time.Now()
-}
-
-func (r *roomRunner) forget(roomID id.RoomID) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	delete(r.kept, roomID)
-}
-
-// releaseKept gives up the leases kept for turns that will not come (stopping).
-func (r *roomRunner) releaseKept(ctx context.Context) {
-	r.mu.Lock()
-	rooms := make([]id.RoomID, 0, len(r.kept))
-	for roomID := range r.kept {
-		rooms = append(rooms, roomID)
-	}
-	clear(r.kept)
-	r.mu.Unlock()
-	for _, roomID := range rooms {
-		r.lease.Release(ctx, roomID)
-	}
 }
 
 // backoff is the wait before the next try after `attempts` failures: 1 s doubling,

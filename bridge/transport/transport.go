@@ -177,6 +177,9 @@ func (t *Transport) Panics() int64 { return t.guard.count.Load() }
 // WakeInbox makes the inbox look for due entries now.
 func (t *Transport) WakeInbox() { t.inbox.Wake() }
 
+// HandInbox starts rooms just given new entries, without a poll of every room's heads.
+func (t *Transport) HandInbox(rooms ...id.RoomID) { t.inbox.Hand(rooms...) }
+
 // WakeOutbox makes the outbox look for due rows now.
 func (t *Transport) WakeOutbox() { t.outbox.Wake() }
 

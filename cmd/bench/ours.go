@@ -206,8 +206,8 @@ func (o *ours) baseURL() string { return "http://" + o.svc.Addr() }
 // echo baseline.
 func (o *ours) waitHandled(ctx context.Context, _ int) (handled time.Time, err error) {
 	err = pollUntil(ctx, pollInterval, func() (bool, error) {
-		n, err := o.svc.DB.Inbox.CountPending(ctx)
-		return n == 0, err
+		pending, err := o.svc.DB.Inbox.AnyPending(ctx)
+		return !pending, err
 	})
 	if err != nil {
 		return time.Time{}, err
@@ -243,8 +243,8 @@ func (o *ours) verify(ctx context.Context, events int) (int, error) {
 	waitCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err = pollUntil(waitCtx, pollInterval, func() (bool, error) {
-		n, err := o.svc.DB.Outbox.CountPending(ctx)
-		return n == 0, err
+		pending, err := o.svc.DB.Outbox.AnyPending(ctx)
+		return !pending, err
 	}); err != nil {
 		return 0, fmt.Errorf("outbox not drained: %w", err)
 	}
