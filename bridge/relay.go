@@ -34,10 +34,8 @@ func (b *Bridge) queueRelays(ctx context.Context, conv int64, origin *event.Even
 		rows[i] = database.OutboxRow{DedupeKey: key, RoomID: r.room, Sender: r.sender, EventType: r.evtType, Content: r.content, RefsFrom: origin.RoomID}
 		copies[i] = database.Copy{Room: r.room, OutboxKey: key}
 	}
-	if err := b.DB.Outbox.EnqueueMany(ctx, rows, b.now()); err != nil {
-		return err
-	}
-	return b.DB.EventMap.AddCopies(ctx, origin.RoomID, origin.ID, author, conv, copies)
+	return b.DB.QueueCopies(ctx, database.RelayedEvent{Room: origin.RoomID, Event: origin.ID, Author: author, Conversation: conv},
+		rows, copies, b.now())
 }
 
 // relayable tells whether an event type is relayed between customer and agents.

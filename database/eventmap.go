@@ -49,12 +49,17 @@ func (q *EventMapQuery) AddCopies(ctx context.Context, originRoom id.RoomID, ori
 	if len(copies) == 0 {
 		return nil
 	}
-	args := make([]any, 0, len(copies)*6)
+	args := copyArgs(make([]any, 0, len(copies)*insertEventMapRows.columns), originRoom, originEvent, author, conversation, copies)
+	_, err := q.db.Exec(ctx, insertEventMapRows.query(len(copies)), args...)
+	return err
+}
+
+// copyArgs appends the arguments of insertEventMapRows for copies.
+func copyArgs(args []any, originRoom id.RoomID, originEvent id.EventID, author id.UserID, conversation int64, copies []Copy) []any {
 	for _, c := range copies {
 		args = append(args, originRoom, originEvent, c.Room, c.OutboxKey, author, conversation)
 	}
-	_, err := q.db.Exec(ctx, insertEventMapRows.query(len(copies)), args...)
-	return err
+	return args
 }
 
 var insertEventMapRows = multiRowInsert{

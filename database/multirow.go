@@ -20,6 +20,13 @@ func (m *multiRowInsert) query(rows int) string {
 	if q, ok := m.built.Load(rows); ok {
 		return q.(string)
 	}
+	q, _ := m.built.LoadOrStore(rows, m.queryFrom(rows, 1))
+	return q.(string)
+}
+
+// queryFrom builds the statement with placeholders numbered from first (to follow
+// another statement's in one text).
+func (m *multiRowInsert) queryFrom(rows, first int) string {
 	var sb strings.Builder
 	sb.WriteString(m.head)
 	for r := range rows {
@@ -32,13 +39,12 @@ func (m *multiRowInsert) query(rows int) string {
 				sb.WriteString(", ")
 			}
 			sb.WriteByte('$')
-			sb.WriteString(strconv.Itoa(r*m.columns + c + 1))
+			sb.WriteString(strconv.Itoa(r*m.columns + c + first))
 		}
 		sb.WriteByte(')')
 	}
 	sb.WriteString(m.tail)
-	q, _ := m.built.LoadOrStore(rows, sb.String())
-	return q.(string)
+	return sb.String()
 }
 
 // variadicQuery is SQL over a list of n items, built once per n for the same reason.

@@ -98,21 +98,33 @@ func (q *OutboxQuery) EnqueueMany(ctx context.Context, rows []OutboxRow, now tim
 	if len(rows) == 0 {
 		return nil
 	}
-	args := make([]any, 0, len(rows)*7)
+	args, err := outboxArgs(make([]any, 0, len(rows)*insertOutboxRows.columns), rows, now)
+	if err != nil {
+		return err
+	}
+	if _, err = q.db.Exec(ctx, insertOutboxRows.query(len(rows)), args...); err == nil {
+		notedEnqueued(ctx, rows)
+	}
+	return err
+}
+
+// outboxArgs appends the arguments of insertOutboxRows for rows.
+func outboxArgs(args []any, rows []OutboxRow, now time.Time) ([]any, error) {
 	for _, r := range rows {
 		data, err := json.Marshal(r.Content)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		args = append(args, r.DedupeKey, r.RoomID, r.Sender, r.EventType.Type, string(data), now.UnixMilli(), nullString(r.RefsFrom))
 	}
-	_, err := q.db.Exec(ctx, insertOutboxRows.query(len(rows)), args...)
-	if err == nil {
-		for _, r := range rows {
-			enqueuedIn(ctx).add(r.RoomID)
-		}
+	return args, nil
+}
+
+// notedEnqueued tells the caller's collector (CollectEnqueued) of the rows' rooms.
+func notedEnqueued(ctx context.Context, rows []OutboxRow) {
+	for _, r := range rows {
+		enqueuedIn(ctx).add(r.RoomID)
 	}
-	return err
 }
 
 var insertOutboxRows = multiRowInsert{

@@ -11,8 +11,8 @@ import (
 	"github.com/contactcenter/contactcenter/database"
 )
 
-// The copies of one relayed event are queued in one statement each for the outbox
-// and the event map: in the order given, once however often they are queued, noted
+// The copies of one relayed event are queued in one statement (PostgreSQL) or one
+// each for the outbox and the event map (SQLite): in the order given, once however often they are queued, noted
 // for the wake-up, and found again by Translate once sent.
 func TestRelayCopiesInOneStatement(t *testing.T) {
 	eachDatabase(t, func(t *testing.T, db *database.Database) {
@@ -28,10 +28,7 @@ func TestRelayCopiesInOneStatement(t *testing.T) {
 		for range 2 {
 			collect, queued := database.CollectEnqueued(ctx)
 			err := db.DoTxn(collect, nil, func(ctx context.Context) error {
-				if err := db.Outbox.EnqueueMany(ctx, rows, now); err != nil {
-					return err
-				}
-				return db.EventMap.AddCopies(ctx, origin, "$m", "@c:y", 7, copies)
+				return db.QueueCopies(ctx, database.RelayedEvent{Room: origin, Event: "$m", Author: "@c:y", Conversation: 7}, rows, copies, now)
 			})
 			if err != nil {
 				t.Fatal(err)
