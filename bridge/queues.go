@@ -84,7 +84,6 @@ func (b *Bridge) queues() *transport.Transport {
 			OnGiveUp: b.countGiveUps(b.giveUp),
 			OnPanic:  b.countPanic,
 			Send:     b.sendEndingTyping,
-			OnSent:   b.recordCopies,
 			// What a handler's writes register with afterCommit runs once they commit.
 			AroundCommit: b.commitWithAfter,
 			HoldInbox:    b.HoldInbox,

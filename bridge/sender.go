@@ -50,16 +50,6 @@ func (b *Bridge) sendOutbox(ctx context.Context, entry *database.OutboxEntry) (i
 	return b.send(ctx, client, entry)
 }
 
-// recordCopies notes, with the sent marks, the event IDs of sent copies of relayed
-// events.
-func (b *Bridge) recordCopies(ctx context.Context, sent []transport.Sent) error {
-	keys, events := make([]string, len(sent)), make([]id.EventID, len(sent))
-	for i, s := range sent {
-		keys[i], events[i] = s.Entry.DedupeKey, s.EventID
-	}
-	return b.DB.EventMap.SetCopies(ctx, keys, events)
-}
-
 // senderClient is the client that sends as one of our users.
 func (b *Bridge) senderClient(sender id.UserID) *mautrix.Client {
 	if t := b.tenants[sender]; t != nil {

@@ -143,15 +143,16 @@ func Open(cfg Config, log zerolog.Logger) (*Database, error) {
 
 // New wraps an open dbutil database.
 func New(raw *dbutil.Database) *Database {
+	eventMap := &EventMapQuery{raw}
 	db := &Database{
 		Database:     raw,
 		Inbox:        &InboxQuery{newQueue(raw, "inbox", "seq", "handled_at")},
-		Outbox:       &OutboxQuery{newQueue(raw, "outbox", "id", "sent_at")},
+		Outbox:       &OutboxQuery{queue: newQueue(raw, "outbox", "id", "sent_at"), copies: eventMap},
 		CustomerRoom: newCustomerRoomQuery(raw),
 		Conversation: newConversationQuery(raw),
 		Staff:        newStaffQuery(raw),
 		Participants: newConversationStaffQuery(raw),
-		EventMap:     &EventMapQuery{raw},
+		EventMap:     eventMap,
 		TenantSpace:  newTenantSpaceQuery(raw),
 		Devices:      newBusinessDeviceQuery(raw),
 		CrossSigning: newCrossSigningQuery(raw),

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -59,6 +60,8 @@ func (e *OutboxEntry) Scan(row dbutil.Scannable) (*OutboxEntry, error) {
 
 type OutboxQuery struct {
 	queue
+	// copies is the event map, whose rows of a copy a send completes.
+	copies *EventMapQuery
 }
 
 // Enqueue records an event to send. The dedupe key makes the decision idempotent: a
@@ -152,20 +155,59 @@ func (q *OutboxQuery) Heads(ctx context.Context, roomID id.RoomID, limit int) ([
 
 // Sent is an outbox row sent, with the event ID the homeserver gave it.
 type Sent struct {
-	ID      int64
+	ID int64
+	// Key is the row's dedupe key, which the event map's rows of its copy name.
+	Key     string
 	EventID id.EventID
 }
 
-var markSentManyQuery = updateByKey("outbox", "event_id", "id", ", sent_at = $1, last_error = NULL", 2)
+var (
+	markSentManyQuery = updateByKey("outbox", "event_id", "id", ", sent_at = $1, last_error = NULL", 2)
+	// On PostgreSQL the rows marked sent complete the event map in the same statement.
+	markSentCompletingQuery = &variadicQuery{build: func(sb *strings.Builder, n int) {
+		markSentCompleting(sb, n, "")
+	}}
+	markSentCompletingGuardedQuery = &variadicQuery{build: func(sb *strings.Builder, n int) {
+		markSentCompleting(sb, n, (&LeaseHeld{}).cte(1+2*n)+", ")
+	}}
+)
 
-// MarkSentMany marks several rows sent in one statement, only while lease is held
-// when one is given (false when it was not).
-func (q *OutboxQuery) MarkSentMany(ctx context.Context, sent []Sent, now time.Time, lease *LeaseHeld) (bool, error) {
-	ids, events := make([]int64, len(sent)), make([]id.EventID, len(sent))
-	for i, s := range sent {
-		ids[i], events[i] = s.ID, s.EventID
+// markSentCompleting writes the statement that marks n rows sent (only while the lease
+// of the lease CTE, when given, is held) and sets the event IDs of their copies in
+// the event map; it returns the rows marked.
+func markSentCompleting(sb *strings.Builder, n int, leaseCTE string) {
+	sb.WriteString("WITH " + leaseCTE + "marked AS (")
+	sb.WriteString(markSentManyQuery.query(n))
+	if leaseCTE != "" {
+		sb.WriteString(leaseExists)
 	}
-	return execGuarded(ctx, q.db, lease, &leaseGuarded, markSentManyQuery.query(len(sent)), pairArgs([]any{now.UnixMilli()}, ids, events)...)
+	sb.WriteString(` RETURNING dedupe_key, event_id), copies AS (UPDATE event_map SET copy_event = marked.event_id
+		FROM marked WHERE event_map.outbox_key = marked.dedupe_key) SELECT COUNT(*) FROM marked`)
+}
+
+// MarkSentMany marks several rows sent in one statement, with the event IDs their
+// copies got in the event map, only while lease is held when one is given (false
+// when it was not).
+func (q *OutboxQuery) MarkSentMany(ctx context.Context, sent []Sent, now time.Time, lease *LeaseHeld) (bool, error) {
+	ids, events, keys := make([]int64, len(sent)), make([]id.EventID, len(sent)), make([]string, len(sent))
+	for i, s := range sent {
+		ids[i], events[i], keys[i] = s.ID, s.EventID, s.Key
+	}
+	args := pairArgs([]any{now.UnixMilli()}, ids, events)
+	if q.db.Dialect == dbutil.Postgres {
+		query := markSentCompletingQuery.query(len(sent))
+		if lease != nil {
+			query, args = markSentCompletingGuardedQuery.query(len(sent)), lease.args(args)
+		}
+		var marked int
+		err := q.db.QueryRow(ctx, query, args...).Scan(&marked)
+		return marked > 0, err
+	}
+	held, err := execGuarded(ctx, q.db, lease, &leaseGuarded, markSentManyQuery.query(len(sent)), args...)
+	if err != nil || !held {
+		return held, err
+	}
+	return true, q.copies.SetCopies(ctx, keys, events)
 }
 
 // SentEventID returns the event ID of a sent outbox entry ("" if not sent yet).

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
@@ -61,6 +62,61 @@ func TestRelayCopiesInOneStatement(t *testing.T) {
 		var n int
 		if err = db.QueryRow(ctx, `SELECT COUNT(*) FROM outbox`).Scan(&n); err != nil || n != 3 {
 			t.Fatalf("outbox rows = %d, %v", n, err)
+		}
+	})
+}
+
+// Rows marked sent complete their copies in the event map in the same write, only
+// while the room's lease is held when one is given; rows without a copy are marked
+// all the same.
+func TestSentRowsCompleteTheEventMap(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db *database.Database) {
+		ctx := context.Background()
+		now := time.UnixMilli(1_700_000_000_000)
+		origin, desk := id.RoomID("!dm:y"), id.RoomID("!desk:x")
+		rows := []database.OutboxRow{
+			{DedupeKey: "relay|desk|$a", RoomID: desk, Sender: "@ghost:x", EventType: event.EventMessage, Content: map[string]string{"body": "a"}},
+			{DedupeKey: "notice|desk", RoomID: desk, Sender: "@acme:x", EventType: event.EventMessage, Content: map[string]string{"body": "n"}},
+		}
+		err := db.QueueCopies(ctx, database.RelayedEvent{Room: origin, Event: "$a", Author: "@c:y", Conversation: 1},
+			rows[:1], []database.Copy{{Room: desk, OutboxKey: "relay|desk|$a"}}, now)
+		if err == nil {
+			err = db.Outbox.EnqueueMany(ctx, rows[1:], now)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		heads, err := db.Outbox.Heads(ctx, desk, 10)
+		if err != nil || len(heads) != 2 {
+			t.Fatalf("heads: %d, %v", len(heads), err)
+		}
+		sent := []database.Sent{{ID: heads[0].ID, Key: heads[0].DedupeKey, EventID: "$copy-a"}, {ID: heads[1].ID, Key: heads[1].DedupeKey, EventID: "$notice"}}
+		var lease *database.LeaseHeld // leases are for replicas, which share PostgreSQL
+		if db.Dialect == dbutil.Postgres {
+			lease = &database.LeaseHeld{Queue: "outbox", RoomID: desk, Holder: "this replica", Now: now}
+			if held, err := db.Outbox.MarkSentMany(ctx, sent, now, lease); err != nil || held {
+				t.Fatalf("without the lease: held %v, %v", held, err)
+			}
+			if got, _ := db.EventMap.Translate(ctx, origin, "$a", desk); got != "" {
+				t.Fatalf("copy recorded without the lease: %q", got)
+			}
+			if ok, err := db.Leases.Acquire(ctx, "outbox", desk, "this replica", now, time.Minute); err != nil || !ok {
+				t.Fatalf("lease: %v %v", ok, err)
+			}
+		}
+		if held, err := db.Outbox.MarkSentMany(ctx, sent, now, lease); err != nil || !held {
+			t.Fatalf("with the lease: held %v, %v", held, err)
+		}
+		if got, err := db.EventMap.Translate(ctx, origin, "$a", desk); err != nil || got != "$copy-a" {
+			t.Fatalf("Translate = %q, %v", got, err)
+		}
+		for _, key := range []string{"relay|desk|$a", "notice|desk"} {
+			if evt, err := db.Outbox.SentEventID(ctx, key); err != nil || evt == "" {
+				t.Fatalf("%s not marked sent: %q %v", key, evt, err)
+			}
+		}
+		if n, err := db.Outbox.CountPending(ctx); err != nil || n != 0 {
+			t.Fatalf("pending after the marks: %d %v", n, err)
 		}
 	})
 }

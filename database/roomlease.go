@@ -111,10 +111,18 @@ type LeaseHeld struct {
 // guard wraps an UPDATE (with a WHERE clause and n arguments) so that it changes rows
 // only while the lease is held, locking the lease row until the transaction ends.
 func (l *LeaseHeld) guard(update string, n int) string {
-	p := func(i int) string { return "$" + strconv.Itoa(n+i) }
-	return "WITH lease AS (UPDATE room_lease SET holder = holder WHERE queue = " + p(1) + " AND room_id = " + p(2) +
-		" AND holder = " + p(3) + " AND expires_at >= " + p(4) + " RETURNING 1) " + update + " AND EXISTS (SELECT 1 FROM lease)"
+	return "WITH " + l.cte(n) + " " + update + leaseExists
 }
+
+// cte is the WITH query "lease" that checks (and locks) the lease, its arguments
+// numbered after n others; a statement then adds leaseExists to its WHERE clause.
+func (l *LeaseHeld) cte(n int) string {
+	p := func(i int) string { return "$" + strconv.Itoa(n+i) }
+	return "lease AS (UPDATE room_lease SET holder = holder WHERE queue = " + p(1) + " AND room_id = " + p(2) +
+		" AND holder = " + p(3) + " AND expires_at >= " + p(4) + " RETURNING 1)"
+}
+
+const leaseExists = " AND EXISTS (SELECT 1 FROM lease)"
 
 func (l *LeaseHeld) args(args []any) []any {
 	return append(args, l.Queue, l.RoomID, l.Holder, l.Now.UnixMilli())

@@ -133,21 +133,18 @@ func (t *Transport) sendRow(ctx context.Context, entry *database.OutboxEntry) er
 // calls it first.
 func (t *Transport) Recorded(ctx context.Context) error { return t.inFlight.wait(ctx, nil) }
 
-// writeSent records sends: the rows marked sent with their event IDs (while lease is
-// held, unless it is nil: checked already, or none), and the service's own writes
-// (the event map).
+// writeSent records sends: the rows marked sent with their event IDs, and the event
+// map's copies with them (while lease is held, unless it is nil: checked already, or
+// none).
 func (t *Transport) writeSent(ctx context.Context, sent []Sent, lease *database.LeaseHeld) error {
 	rows := make([]database.Sent, len(sent))
 	for i, s := range sent {
-		rows[i] = database.Sent{ID: s.Entry.ID, EventID: s.EventID}
+		rows[i] = database.Sent{ID: s.Entry.ID, Key: s.Entry.DedupeKey, EventID: s.EventID}
 	}
 	if held, err := t.db.Outbox.MarkSentMany(ctx, rows, t.now(), lease); err != nil {
 		return err
 	} else if !held {
 		return ErrLeaseLost
-	}
-	if t.cfg.OnSent != nil {
-		return t.cfg.OnSent(ctx, sent)
 	}
 	return nil
 }

@@ -60,9 +60,6 @@ type Config struct {
 	// OnGiveUp, when set, adds writes to the transaction that gives an inbox entry
 	// up (telling someone, say).
 	OnGiveUp func(ctx context.Context, entry *database.InboxEntry, cause error) error
-	// OnSent, when set, adds writes to the transaction that marks rows sent (several
-	// sends are recorded in one transaction).
-	OnSent func(ctx context.Context, sent []Sent) error
 	// AfterCommit, when set, runs after every job's successful commit.
 	AfterCommit func(ctx context.Context, j *Job)
 	// AroundCommit, when set, runs each inbox transaction (a job's commit, a give-up):
