@@ -60,7 +60,7 @@ type Bridge struct {
 	// transport carries the inbox and the outbox (made when the database opens).
 	transport     atomic.Pointer[transport.Transport]
 	transportOnce sync.Once
-	inbox, outbox queueWaker
+	outbox        queueWaker
 	// setupLease, with replicas, lets one of them at a time create a tenant's space
 	// and control rooms (nil: one process).
 	setupLease *transport.Lease
@@ -98,7 +98,6 @@ type Bridge struct {
 // New prepares a bridge from a validated config. Nothing is started.
 func New(cfg *config.Config, log zerolog.Logger) *Bridge {
 	b := &Bridge{Config: cfg, Log: log, tenants: map[id.UserID]*Tenant{}, now: time.Now}
-	b.inbox = queueWaker{b: b, wake: (*transport.Transport).WakeInbox}
 	b.outbox = queueWaker{b: b, wake: (*transport.Transport).WakeOutbox}
 	b.initLimits()
 	return b

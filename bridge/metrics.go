@@ -274,8 +274,6 @@ func (t timedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// timeRequests makes the client's requests to the homeserver timed, when metrics
-// are on.
 // homeserverConns is how many idle connections a client keeps to the homeserver:
 // about as many as sends run at once (the outbox's workers and the handlers).
 const homeserverConns = 64
@@ -297,6 +295,8 @@ func keepConnections(client *http.Client) {
 	client.Transport = t
 }
 
+// timeRequests makes the client's requests to the homeserver timed, when metrics
+// are on.
 func (b *Bridge) timeRequests(client *http.Client) {
 	m := b.reports.metrics
 	if m == nil || client == nil {

@@ -12,9 +12,10 @@ import (
 	"github.com/contactcenter/contactcenter/database"
 )
 
-// What is filed in the inbox is handled as soon as the bridge wakes the queue, not
-// at the transport's next safety poll (seconds later, which every message would pay).
-func TestWakeReachesTheTransport(t *testing.T) {
+// What is filed in the inbox is handled as soon as the bridge hands its room to the
+// queue, not at the transport's next safety poll (seconds later, which every message
+// would pay).
+func TestHandReachesTheTransport(t *testing.T) {
 	bed := newInputBed(t)
 	ctx, cancel := context.WithCancel(zerolog.New(zerolog.NewTestWriter(t)).WithContext(context.Background()))
 	done := make(chan struct{})
@@ -28,13 +29,13 @@ func TestWakeReachesTheTransport(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	bed.b.inbox.Wake()
+	bed.b.handInbox(bedCustomerRoom)
 	for {
 		if done, _ := bed.handled(t, "$woken"); done {
 			break
 		}
 		if time.Since(start) > time.Second {
-			t.Fatal("the event waited for the transport's poll: Wake did not reach it")
+			t.Fatal("the event waited for the transport's poll: the hand-over did not reach it")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

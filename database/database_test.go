@@ -99,7 +99,7 @@ func TestInboxInsertManyAndPrune(t *testing.T) {
 		if head == nil || head.Key != "$e0" {
 			t.Fatalf("head = %+v, want $e0", head)
 		}
-		if err := db.Inbox.MarkDone(ctx, head.Seq, now); err != nil {
+		if _, err := db.Inbox.MarkDoneHeld(ctx, head.Seq, now, nil); err != nil {
 			t.Fatal(err)
 		}
 		if n, err := db.Inbox.Prune(ctx, now.Add(time.Millisecond)); err != nil || n != 1 {

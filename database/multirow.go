@@ -98,6 +98,16 @@ func updateByKey(table, column, key, more string, first int) *variadicQuery {
 	}}
 }
 
+// listArgs makes the arguments of a statement over a list: the leading ones, then the
+// items.
+func listArgs[T any](lead []any, items []T) []any {
+	args := append(make([]any, 0, len(lead)+len(items)), lead...)
+	for _, item := range items {
+		args = append(args, item)
+	}
+	return args
+}
+
 // pairArgs flattens key/value pairs into arguments, after the leading ones.
 func pairArgs[K, V any](lead []any, keys []K, values []V) []any {
 	args := append(make([]any, 0, len(lead)+2*len(keys)), lead...)

@@ -168,7 +168,7 @@ var (
 		markSentCompleting(sb, n, "")
 	}}
 	markSentCompletingGuardedQuery = &variadicQuery{build: func(sb *strings.Builder, n int) {
-		markSentCompleting(sb, n, (&LeaseHeld{}).cte(1+2*n)+", ")
+		markSentCompleting(sb, n, leaseCTE(1+2*n)+", ")
 	}}
 )
 

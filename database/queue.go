@@ -62,15 +62,9 @@ func (q *queue) NextDue(ctx context.Context, now time.Time) (time.Time, error) {
 	return time.UnixMilli(ms), nil
 }
 
-// MarkDone finishes a row; within a handler's transaction it commits with the
-// handler's own writes.
-func (q *queue) MarkDone(ctx context.Context, key int64, now time.Time) error {
-	_, err := q.db.Exec(ctx, q.markDone, key, now.UnixMilli())
-	return err
-}
-
-// MarkDoneHeld is MarkDone that writes only while lease is held (nil: no lease to
-// check): false when it was not.
+// MarkDoneHeld finishes a row, only while lease is held (nil: no lease to check):
+// false when it was not. Within a handler's transaction it commits with the handler's
+// own writes.
 func (q *queue) MarkDoneHeld(ctx context.Context, key int64, now time.Time, lease *LeaseHeld) (bool, error) {
 	return execGuarded(ctx, q.db, lease, &leaseGuarded, q.markDone, key, now.UnixMilli())
 }
@@ -80,12 +74,7 @@ var leaseGuarded sync.Map
 
 // MarkDoneMany finishes several rows in one statement.
 func (q *queue) MarkDoneMany(ctx context.Context, keys []int64, now time.Time) error {
-	args := make([]any, 0, len(keys)+1)
-	args = append(args, now.UnixMilli())
-	for _, k := range keys {
-		args = append(args, k)
-	}
-	_, err := q.db.Exec(ctx, q.markDoneMany.query(len(keys)), args...)
+	_, err := q.db.Exec(ctx, q.markDoneMany.query(len(keys)), listArgs([]any{now.UnixMilli()}, keys)...)
 	return err
 }
 

@@ -61,11 +61,7 @@ func (q *RoomLeaseQuery) Release(ctx context.Context, queue string, roomID id.Ro
 
 // ReleaseMany is Release for several rooms in one statement.
 func (q *RoomLeaseQuery) ReleaseMany(ctx context.Context, queue string, rooms []id.RoomID, holder string) error {
-	args := append(make([]any, 0, len(rooms)+2), queue, holder)
-	for _, r := range rooms {
-		args = append(args, r)
-	}
-	_, err := q.db.Exec(ctx, releaseLeasesQuery.query(len(rooms)), args...)
+	_, err := q.db.Exec(ctx, releaseLeasesQuery.query(len(rooms)), listArgs([]any{queue, holder}, rooms)...)
 	return err
 }
 
@@ -83,11 +79,7 @@ func (q *RoomLeaseQuery) Holds(ctx context.Context, queue string, roomID id.Room
 // HoldsMany is Holds for several rooms in one statement: the rooms of the list that
 // holder has an unexpired lease on, their lease rows locked until the transaction ends.
 func (q *RoomLeaseQuery) HoldsMany(ctx context.Context, queue string, rooms []id.RoomID, holder string, now time.Time) (map[id.RoomID]bool, error) {
-	args := append(make([]any, 0, len(rooms)+3), queue, holder, now.UnixMilli())
-	for _, r := range rooms {
-		args = append(args, r)
-	}
-	rows, err := q.db.Query(ctx, holdsLeasesQuery.query(len(rooms)), args...)
+	rows, err := q.db.Query(ctx, holdsLeasesQuery.query(len(rooms)), listArgs([]any{queue, holder, now.UnixMilli()}, rooms)...)
 	held, err := dbutil.NewRowIterWithError(rows, dbutil.ScanSingleColumn[id.RoomID], err).AsList()
 	if err != nil {
 		return nil, err
@@ -111,12 +103,13 @@ type LeaseHeld struct {
 // guard wraps an UPDATE (with a WHERE clause and n arguments) so that it changes rows
 // only while the lease is held, locking the lease row until the transaction ends.
 func (l *LeaseHeld) guard(update string, n int) string {
-	return "WITH " + l.cte(n) + " " + update + leaseExists
+	return "WITH " + leaseCTE(n) + " " + update + leaseExists
 }
 
-// cte is the WITH query "lease" that checks (and locks) the lease, its arguments
-// numbered after n others; a statement then adds leaseExists to its WHERE clause.
-func (l *LeaseHeld) cte(n int) string {
+// leaseCTE is the WITH query "lease" that checks (and locks) a LeaseHeld, its
+// arguments (LeaseHeld.args) numbered after n others; a statement then adds
+// leaseExists to its WHERE clause.
+func leaseCTE(n int) string {
 	p := func(i int) string { return "$" + strconv.Itoa(n+i) }
 	return "lease AS (UPDATE room_lease SET holder = holder WHERE queue = " + p(1) + " AND room_id = " + p(2) +
 		" AND holder = " + p(3) + " AND expires_at >= " + p(4) + " RETURNING 1)"
