@@ -23,23 +23,31 @@ type abuseLimits struct {
 	// invites remembers the rooms limit's answer per invite: an invite handled again
 	// (its federated join failed or timed out, which a slow server makes common) must
 	// get the same answer without spending another of the customer's rooms.
-	invites *answers
+	invites *answers[bool]
+	// events remembers the event limit's verdict on the events whose tokens are spent
+	// by their handler rather than on receipt, for the same reason: one handled again
+	// after a failure of ours must not spend the customer's tokens twice.
+	events *answers[eventVerdict]
 }
+
+// eventVerdict is the event limit's answer: allowed, or refused and whether this is
+// the refusal the customer is told of.
+type eventVerdict struct{ ok, first bool }
 
 // maxRememberedAnswers bounds answers: far more invites than are retried at once.
 const maxRememberedAnswers = 4096
 
-// answers are yes/no answers by key, the oldest forgotten first.
-type answers struct {
+// answers are answers by key, the oldest forgotten first.
+type answers[T any] struct {
 	mu    sync.Mutex
-	byKey map[string]bool
+	byKey map[string]T
 	order []string
 }
 
-func newAnswers() *answers { return &answers{byKey: map[string]bool{}} }
+func newAnswers[T any]() *answers[T] { return &answers[T]{byKey: map[string]T{}} }
 
 // get returns the answer given for key, computing and keeping it the first time.
-func (a *answers) get(key string, decide func() bool) bool {
+func (a *answers[T]) get(key string, decide func() T) T {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if answer, ok := a.byKey[key]; ok {
@@ -62,7 +70,8 @@ func (b *Bridge) initLimits() {
 		serverEvents:   ratelimit.New(l.ServerEvents.Limit(), 0),
 		roomsOpened:    ratelimit.New(l.RoomsOpened.Limit(), 0),
 		codeAttempts:   ratelimit.New(l.CodeAttempts.Limit(), 0),
-		invites:        newAnswers(),
+		invites:        newAnswers[bool](),
+		events:         newAnswers[eventVerdict](),
 	}
 }
 
@@ -70,7 +79,8 @@ func (b *Bridge) initLimits() {
 // Most were decided when their transaction was received (receiptLimiter): the tokens
 // are not spent twice, and of those over the limit only the first reaches here, to
 // tell the customer. The others (a call invite, what a /sync loop filed, a sender
-// taken for staff on receipt) spend their tokens here.
+// taken for staff on receipt) spend their tokens here, once however often the event
+// is handled.
 func (b *Bridge) customerEventAllowed(ctx context.Context, j *job, t *Tenant, room *database.CustomerRoom) (bool, error) {
 	switch j.entry.Source {
 	case database.SourceWithinLimit:
@@ -78,11 +88,19 @@ func (b *Bridge) customerEventAllowed(ctx context.Context, j *job, t *Tenant, ro
 	case database.SourceOverLimit:
 		return false, b.slowDown(ctx, j, t, room, true)
 	}
-	ok, first := b.takeEventTokens(room.Customer, b.now())
-	if !ok {
-		return false, b.slowDown(ctx, j, t, room, first)
+	if v := b.eventVerdictOnce(j.Key(), room.Customer); !v.ok {
+		return false, b.slowDown(ctx, j, t, room, v.first)
 	}
 	return true, nil
+}
+
+// eventVerdictOnce spends the sender's tokens for the event of key the first time it
+// is asked, and gives that verdict again every later time.
+func (b *Bridge) eventVerdictOnce(key string, sender id.UserID) eventVerdict {
+	return b.limits.events.get(key, func() eventVerdict {
+		ok, first := b.takeEventTokens(sender, b.now())
+		return eventVerdict{ok, first}
+	})
 }
 
 // takeEventTokens spends a token of the sender and one of their server; first is set

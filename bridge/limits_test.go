@@ -43,6 +43,31 @@ func TestCustomerOverTheEventLimit(t *testing.T) {
 	}
 }
 
+// An event whose tokens its handler spends (a call invite, what a /sync loop filed)
+// spends them once however often it is handled: one retried after a failure of ours
+// keeps its verdict, and the customer's other events are not refused for it.
+func TestEventLimitSpentOncePerEvent(t *testing.T) {
+	bed := newInputBed(t)
+	bed.b.Config.Limits.CustomerEvents = config.RateConfig{Every: time.Hour, Burst: 2}
+	bed.b.initLimits()
+	for range 3 {
+		if v := bed.b.eventVerdictOnce("$first", bedCustomer); !v.ok {
+			t.Fatal("the first event, handled again, was refused")
+		}
+	}
+	if v := bed.b.eventVerdictOnce("$second", bedCustomer); !v.ok {
+		t.Fatal("the second event was refused: the first one's retries spent the customer's tokens")
+	}
+	for range 2 {
+		if v := bed.b.eventVerdictOnce("$third", bedCustomer); v != (eventVerdict{ok: false, first: true}) {
+			t.Fatalf("the third event (over the limit) got %+v, want refused and told, each time", v)
+		}
+	}
+	if v := bed.b.eventVerdictOnce("$fourth", bedCustomer); v != (eventVerdict{}) {
+		t.Fatalf("the fourth event got %+v, want refused silently", v)
+	}
+}
+
 // Codes over the attempt limit are not checked (the customer is told once) and stay
 // hidden from staff all the same.
 func TestCodeAttemptsLimited(t *testing.T) {
@@ -73,7 +98,7 @@ func TestCodeAttemptsLimited(t *testing.T) {
 // An invite handled again gets the answer of its first time, without deciding (and
 // spending a room of the customer's limit) again; old answers make room for new ones.
 func TestInviteAnswersAreRememberedAndBounded(t *testing.T) {
-	a := newAnswers()
+	a := newAnswers[bool]()
 	decided := 0
 	spend := func() bool { decided++; return decided <= 1 }
 	if !a.get("acme|$invite1", spend) || !a.get("acme|$invite1", spend) {

@@ -15,12 +15,14 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/contactcenter/contactcenter/internal/fakehs"
+	"github.com/contactcenter/contactcenter/testbed/pgcluster"
 )
 
 // bare is the baseline: the smallest appservice mautrix allows, with its own event
 // processor in Sync mode (one event after the other, like our per-room order but for
 // all rooms at once). It keeps nothing durable: a transaction is answered 200 as soon
-// as its events are queued in memory.
+// as its events are queued in memory. With durable set it is the simplest durable
+// relay instead (simplerelay.go).
 type bare struct {
 	as      *appservice.AppService
 	ep      *appservice.EventProcessor
@@ -28,6 +30,7 @@ type bare struct {
 	ln      net.Listener
 	fake    *fakehs.Server
 	echo    bool
+	durable *durableRelay
 	joined  atomic.Int64
 	handled atomic.Int64
 	failed  atomic.Int64
@@ -39,7 +42,7 @@ type bare struct {
 
 // startBare starts the baseline and lets it join w.Rooms rooms through the same
 // invites our service gets, so that its echoes need no join in the measured phase.
-func startBare(ctx context.Context, w workload, echo bool, log zerolog.Logger) (_ *bare, err error) {
+func startBare(ctx context.Context, w workload, echo bool, pg *pgcluster.Cluster, log zerolog.Logger) (_ *bare, err error) {
 	b := &bare{echo: echo, done: make(chan struct{})}
 	defer func() {
 		if err != nil {
@@ -63,12 +66,24 @@ func startBare(ctx context.Context, w workload, echo bool, log zerolog.Logger) (
 	if err = b.as.SetHomeserverURL(b.fake.URL); err != nil {
 		return nil, err
 	}
-	b.srv = &http.Server{Handler: b.as.Router, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = b.srv.Serve(b.ln) }()
-
+	var handler http.Handler = b.as.Router
 	intent := b.as.Intent(id.UserID(businessUser))
 	b.ep = appservice.NewEventProcessor(b.as)
 	b.ep.ExecMode = appservice.Sync
+	if pg != nil {
+		failed := func(err error) {
+			log.Err(err).Msg("The simple relay could not relay")
+			b.failed.Add(1)
+		}
+		if b.durable, err = startDurableRelay(ctx, pg, intent, failed); err != nil {
+			return nil, err
+		}
+		handler = b.durable.storing(handler)
+		keepConnections(b.as.HTTPClient, simpleRelayWorkers)
+	}
+	b.srv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = b.srv.Serve(b.ln) }()
+
 	b.ep.On(event.StateMember, func(ctx context.Context, evt *event.Event) {
 		if evt.GetStateKey() == businessUser && evt.Content.AsMember().Membership == event.MembershipInvite {
 			if err := intent.EnsureJoined(ctx, evt.RoomID); err != nil {
@@ -79,7 +94,9 @@ func startBare(ctx context.Context, w workload, echo bool, log zerolog.Logger) (
 		}
 	})
 	b.ep.On(event.EventMessage, func(ctx context.Context, evt *event.Event) {
-		if b.echo {
+		if b.durable != nil {
+			b.durable.hand(evt)
+		} else if b.echo {
 			_, err := intent.SendMessageEvent(ctx, evt.RoomID, event.EventMessage, &event.MessageEventContent{
 				MsgType: event.MsgNotice, Body: "Echo: " + evt.Content.AsMessage().Body,
 			})
@@ -117,6 +134,10 @@ func (b *bare) baseURL() string { return "http://" + b.ln.Addr().String() }
 // waitHandled waits for the handler to have seen every event and, with echo, for the
 // fake homeserver to have received every echo.
 func (b *bare) waitHandled(ctx context.Context, events int) (time.Time, error) {
+	if b.durable != nil {
+		err := b.fake.WaitSends(ctx, copiesPerMessage*events)
+		return time.Now(), err
+	}
 	if b.echo {
 		err := b.fake.WaitSends(ctx, events)
 		return time.Now(), err
@@ -142,6 +163,11 @@ func (b *bare) verify(ctx context.Context, events int) (int, error) {
 	if n := b.handled.Load(); n != int64(events) || b.failed.Load() > 0 {
 		return 0, fmt.Errorf("baseline handled %d of %d events, %d failed", n, events, b.failed.Load())
 	}
+	if b.durable != nil {
+		if err := b.durable.verify(ctx, events); err != nil {
+			return 0, err
+		}
+	}
 	return b.fake.Sends(), nil
 }
 
@@ -162,5 +188,8 @@ func (b *bare) close() {
 	}
 	if b.fake != nil {
 		b.fake.Close()
+	}
+	if b.durable != nil {
+		b.durable.close()
 	}
 }

@@ -38,10 +38,11 @@ type variant struct {
 
 // Variant names, used for ratios.
 const (
-	oursSQLite   = "ours-sqlite"
-	oursPostgres = "ours-postgres"
-	bareNoEcho   = "bare-noecho"
-	bareEcho     = "bare-echo"
+	oursSQLite    = "ours-sqlite"
+	oursPostgres  = "ours-postgres"
+	bareNoEcho    = "bare-noecho"
+	bareEcho      = "bare-echo"
+	simpleRelayPG = "simple-relay-postgres"
 )
 
 func variants(pg *pgcluster.Cluster, encryption bool, log zerolog.Logger) []variant {
@@ -53,14 +54,17 @@ func variants(pg *pgcluster.Cluster, encryption bool, log zerolog.Logger) []vari
 		vs = append(vs, variant{
 			Name: oursPostgres, About: "the same on PostgreSQL (testbed/pgcluster: unix socket, fsync and synchronous_commit off)",
 			start: func(ctx context.Context, w workload) (target, error) { return startOurs(ctx, w, pg, encryption, log) },
+		}, variant{
+			Name: simpleRelayPG, About: "a reference, not a contact center: the simplest durable relay on PostgreSQL (cmd/bench/simplerelay.go), the bare appservice storing each transaction's messages (one INSERT) before the 200, then per message one statement (inbox row handled, two copies queued), two sends, one statement (both recorded sent); 16 workers, a room always on the same one; no leases, no conversation, no event map",
+			start: func(ctx context.Context, w workload) (target, error) { return startBare(ctx, w, true, pg, log) },
 		})
 	}
 	return append(vs, variant{
 		Name: bareNoEcho, About: "bare mautrix appservice: 200 once the events are in an in-memory channel (lost on a crash), Sync event processor, handler only counts",
-		start: func(ctx context.Context, w workload) (target, error) { return startBare(ctx, w, false, log) },
+		start: func(ctx context.Context, w workload) (target, error) { return startBare(ctx, w, false, nil, log) },
 	}, variant{
 		Name: bareEcho, About: "the same, handler sends one m.notice echo per message through an intent (one HTTP send each, nothing recorded)",
-		start: func(ctx context.Context, w workload) (target, error) { return startBare(ctx, w, true, log) },
+		start: func(ctx context.Context, w workload) (target, error) { return startBare(ctx, w, true, nil, log) },
 	})
 }
 
@@ -205,7 +209,7 @@ func ratios(all []*series) []ratio {
 	}
 	var out []ratio
 	for _, s := range all {
-		if s.Variant != oursSQLite && s.Variant != oursPostgres {
+		if s.Variant != oursSQLite && s.Variant != oursPostgres && s.Variant != simpleRelayPG {
 			continue
 		}
 		for _, base := range []string{bareNoEcho, bareEcho} {
