@@ -26,9 +26,14 @@ const (
 )
 
 var holdsLeasesQuery = &variadicQuery{build: func(sb *strings.Builder, n int) {
-	sb.WriteString("UPDATE room_lease SET holder = holder WHERE queue = $1 AND holder = $2 AND expires_at >= $3 AND room_id IN (")
-	placeholders(sb, n, 4, 1)
-	sb.WriteString(") RETURNING room_id")
+	sb.WriteString("UPDATE room_lease SET holder = holder WHERE holder = $1 AND expires_at >= $2 AND (queue, room_id) IN (")
+	for i := range n {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString("($" + strconv.Itoa(3+2*i) + ", $" + strconv.Itoa(4+2*i) + ")")
+	}
+	sb.WriteString(") RETURNING queue, room_id")
 }}
 
 var releaseLeasesQuery = &variadicQuery{build: func(sb *strings.Builder, n int) {
@@ -76,17 +81,30 @@ func (q *RoomLeaseQuery) Holds(ctx context.Context, queue string, roomID id.Room
 	return n == 1, err
 }
 
-// HoldsMany is Holds for several rooms in one statement: the rooms of the list that
-// holder has an unexpired lease on, their lease rows locked until the transaction ends.
-func (q *RoomLeaseQuery) HoldsMany(ctx context.Context, queue string, rooms []id.RoomID, holder string, now time.Time) (map[id.RoomID]bool, error) {
-	rows, err := q.db.Query(ctx, holdsLeasesQuery.query(len(rooms)), listArgs([]any{queue, holder, now.UnixMilli()}, rooms)...)
-	held, err := dbutil.NewRowIterWithError(rows, dbutil.ScanSingleColumn[id.RoomID], err).AsList()
+// QueueRoom is a room's lease on one queue.
+type QueueRoom struct {
+	Queue string
+	Room  id.RoomID
+}
+
+// HoldsMany is Holds for several leases, of any queues, in one statement: those of the
+// list that holder has unexpired, their lease rows locked until the transaction ends.
+func (q *RoomLeaseQuery) HoldsMany(ctx context.Context, leases []QueueRoom, holder string, now time.Time) (map[QueueRoom]bool, error) {
+	queues, rooms := make([]string, len(leases)), make([]id.RoomID, len(leases))
+	for i, l := range leases {
+		queues[i], rooms[i] = l.Queue, l.Room
+	}
+	rows, err := q.db.Query(ctx, holdsLeasesQuery.query(len(leases)), pairArgs([]any{holder, now.UnixMilli()}, queues, rooms)...)
+	held, err := dbutil.NewRowIterWithError(rows, func(row dbutil.Scannable) (QueueRoom, error) {
+		var l QueueRoom
+		return l, row.Scan(&l.Queue, &l.Room)
+	}, err).AsList()
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[id.RoomID]bool, len(held))
-	for _, r := range held {
-		out[r] = true
+	out := make(map[QueueRoom]bool, len(held))
+	for _, l := range held {
+		out[l] = true
 	}
 	return out, nil
 }

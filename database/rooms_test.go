@@ -167,5 +167,32 @@ func TestRoomLeases(t *testing.T) {
 		if err := db.Leases.Release(ctx, "inbox", room, "b"); err != nil || !acquire("a", now.Add(2*time.Minute)) {
 			t.Fatalf("a could not take a released lease: %v", err)
 		}
+
+		// One statement checks leases of both queues: a holds the inbox's, b the
+		// outbox's (taken at now, so expired two minutes later), nobody the other room's.
+		other := id.RoomID("!other:x")
+		asked := []database.QueueRoom{{Queue: "inbox", Room: room}, {Queue: "outbox", Room: room}, {Queue: "inbox", Room: other}, {Queue: "inbox", Room: room}}
+		for _, c := range []struct {
+			holder string
+			at     time.Time
+			want   []database.QueueRoom
+		}{
+			{"a", now.Add(2 * time.Minute), []database.QueueRoom{{Queue: "inbox", Room: room}}},
+			{"b", now.Add(30 * time.Second), []database.QueueRoom{{Queue: "outbox", Room: room}}},
+			{"b", now.Add(2 * time.Minute), nil},
+		} {
+			held, err := db.Leases.HoldsMany(ctx, asked, c.holder, c.at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(held) != len(c.want) {
+				t.Errorf("%s at %s holds %v, want %v", c.holder, c.at.Sub(now), held, c.want)
+			}
+			for _, l := range c.want {
+				if !held[l] {
+					t.Errorf("%s at %s: %v not held", c.holder, c.at.Sub(now), l)
+				}
+			}
+		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"sync"
 
 	"go.mau.fi/util/dbutil"
@@ -47,9 +48,10 @@ type Sent struct {
 // parallel and each waits for its own writes to commit before it goes on (so a
 // room's order is kept), but the writes that arrive while a transaction commits share
 // the next one, and what they have in common is written with one statement for all
-// (the lease checks, the inbox entries marked handled, the sends recorded). Each
-// write's own function runs once, in a savepoint: one that fails (or panics) is
-// rolled back alone and gets its error; the others commit. Alone, a write is a
+// (the lease checks of both queues, the inbox entries marked handled, the sends
+// recorded). Each write's own function runs once, in a savepoint (but the first,
+// see writeBatch): one that fails (or panics) is rolled back alone and gets its
+// error; the others commit. Alone, a write is a
 // transaction of its own; under load the cost of a commit and of the shared
 // statements is divided by the number of rooms waiting.
 type committer struct {
@@ -225,13 +227,31 @@ func (c *committer) commit(batch []*pendingWrite) {
 		return c.writeBatch(ctx, batch, errs)
 	})
 	answered = true
+	if first, ok := errors.AsType[firstWriteFailed](err); ok {
+		// Nothing else had been written: the write gets its own error, the others
+		// (none of which has run its function) commit in a new transaction.
+		batch[first.index].done <- errs[first.index]
+		c.commit(slices.Delete(slices.Clone(batch), first.index, first.index+1))
+		return
+	}
 	for i, w := range batch {
 		w.done <- errors.Join(err, errs[i])
 	}
 }
 
+// firstWriteFailed fails a batch whose first write to run its function failed: that
+// write ran without a savepoint, so the transaction cannot go on.
+type firstWriteFailed struct{ index int }
+
+func (f firstWriteFailed) Error() string {
+	return fmt.Sprintf("the batch's first write (%d) failed", f.index)
+}
+
 // writeBatch is a batch's transaction: errs gets each write's own failure; an error
-// returned fails the whole batch.
+// returned fails the whole batch. Each write's function runs in a savepoint, so that
+// one that fails is rolled back alone, except the first one to run: before it nothing
+// has been written, so should it fail the whole transaction can go instead (see
+// commit), one round trip less per batch.
 func (c *committer) writeBatch(ctx context.Context, batch []*pendingWrite, errs []error) error {
 	t := c.t
 	held, err := c.leasesHeld(ctx, batch)
@@ -240,12 +260,20 @@ func (c *committer) writeBatch(ctx context.Context, batch []*pendingWrite, errs 
 	}
 	var handled []int64
 	var sent []Sent
+	wrote := false
 	for i, w := range batch {
-		if w.queue != "" && held != nil && !held[w.queue][w.room] {
+		if w.queue != "" && held != nil && !held[database.QueueRoom{Queue: w.queue, Room: w.room}] {
 			errs[i] = ErrLeaseLost
 			continue
 		}
-		if w.fn != nil {
+		switch {
+		case w.fn == nil:
+		case !wrote:
+			if errs[i] = c.runWrite(ctx, w); errs[i] != nil {
+				return firstWriteFailed{i}
+			}
+			wrote = true
+		default:
 			if errs[i], err = c.inSavepoint(ctx, i, w); err != nil {
 				return err
 			} else if errs[i] != nil {
@@ -270,26 +298,22 @@ func (c *committer) writeBatch(ctx context.Context, batch []*pendingWrite, errs 
 	return nil
 }
 
-// leasesHeld checks, per queue, which of the batch's rooms this replica still holds
-// (nil without replicas: every room is).
-func (c *committer) leasesHeld(ctx context.Context, batch []*pendingWrite) (map[string]map[id.RoomID]bool, error) {
+// leasesHeld checks, in one statement, which of the batch's leases this replica still
+// holds (nil without replicas: every room is).
+func (c *committer) leasesHeld(ctx context.Context, batch []*pendingWrite) (map[database.QueueRoom]bool, error) {
 	if len(c.t.leases) == 0 {
 		return nil, nil
 	}
-	rooms := map[string][]id.RoomID{}
+	var leases []database.QueueRoom
 	for _, w := range batch {
 		if w.queue != "" {
-			rooms[w.queue] = append(rooms[w.queue], w.room)
+			leases = append(leases, database.QueueRoom{Queue: w.queue, Room: w.room})
 		}
 	}
-	held := make(map[string]map[id.RoomID]bool, len(rooms))
-	for queue, list := range rooms {
-		var err error
-		if held[queue], err = c.t.leases[queue].HeldMany(ctx, list); err != nil {
-			return nil, err
-		}
+	if len(leases) == 0 {
+		return map[database.QueueRoom]bool{}, nil
 	}
-	return held, nil
+	return c.t.db.Leases.HoldsMany(ctx, leases, c.t.holder, c.t.now())
 }
 
 // inSavepoint runs one write's own function, rolled back alone when it fails: its
@@ -302,14 +326,19 @@ func (c *committer) inSavepoint(txnCtx context.Context, i int, w *pendingWrite) 
 	if _, err := db.Exec(txnCtx, "SAVEPOINT "+name); err != nil {
 		return nil, err
 	}
-	ctx := joinedContext{Context: txnCtx, values: w.ctx}
-	if writeErr = c.t.guard.call(ctx, w.what, func() error { return w.fn(ctx) }); writeErr == nil {
+	if writeErr = c.runWrite(txnCtx, w); writeErr == nil {
 		return nil, nil
 	}
 	if _, err := db.Exec(txnCtx, "ROLLBACK TO SAVEPOINT "+name); err != nil {
 		return writeErr, err
 	}
 	return writeErr, nil
+}
+
+// runWrite runs one write's function inside the batch's transaction, a panic its error.
+func (c *committer) runWrite(txnCtx context.Context, w *pendingWrite) error {
+	ctx := joinedContext{Context: txnCtx, values: w.ctx}
+	return c.t.guard.call(ctx, w.what, func() error { return w.fn(ctx) })
 }
 
 // joinedContext is a write's own context (its logger, what it registers to run after

@@ -18,24 +18,7 @@ import (
 func TestGroupCommitIsolatesEachWrite(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.Database) {
 		ctx := context.Background()
-		tr := New(Config{DB: db, Send: noSend, HoldInbox: true, Handle: func(context.Context, *Job) error { return nil }})
-		c := tr.committer
-		c.lanes = c.lanes[:1] // one lane: what queues behind the first write is one batch
-		stop := make(chan struct{})
-		stopped := make(chan struct{})
-		go func() {
-			defer close(stopped)
-			c.run(stop)
-		}()
-		defer func() {
-			close(stop)
-			<-stopped
-		}()
-		eventually(t, "the committer to run", func() bool {
-			c.mu.Lock()
-			defer c.mu.Unlock()
-			return c.running
-		})
+		tr, c := startOneLane(t, db)
 
 		keys := []string{"$first", "$note", "$refused", "$panics", "$plain", "$contested"}
 		seqs := map[string]int64{}
@@ -92,26 +75,7 @@ func TestGroupCommitIsolatesEachWrite(t *testing.T) {
 		} else {
 			writes["$contested"].queue = "" // one process takes no leases
 		}
-		results := map[string]chan error{}
-		for _, key := range keys {
-			results[key] = make(chan error, 1)
-			go func() { results[key] <- c.do(ctx, writes[key]) }()
-			if key == "$first" {
-				<-started
-			}
-		}
-		eventually(t, "the other writes to queue", func() bool { return len(c.lanes[0]) == len(keys)-1 })
-		close(release)
-
-		wait := func(key string) error {
-			select {
-			case err := <-results[key]:
-				return err
-			case <-time.After(15 * time.Second):
-				t.Fatalf("%s: no answer", key)
-				return nil
-			}
-		}
+		wait := queueBehind(t, c, writes, keys, started, release)
 		for key, want := range map[string]error{"$first": nil, "$note": nil, "$plain": nil} {
 			if err := wait(key); !errors.Is(err, want) {
 				t.Errorf("%s: %v", key, err)
@@ -151,4 +115,132 @@ func TestGroupCommitIsolatesEachWrite(t *testing.T) {
 			}
 		}
 	})
+}
+
+// The first write of a batch runs without a savepoint: when it fails, it alone gets
+// its error and nothing of it is written, and the writes queued with it commit in a
+// transaction of their own, each function having run once.
+func TestBatchWhoseFirstWriteFails(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.Database) {
+		ctx := context.Background()
+		_, c := startOneLane(t, db)
+		keys := []string{"$holder", "$refused", "$note", "$plain", "$also"}
+		seqs := map[string]int64{}
+		for _, key := range keys {
+			fileEvent(t, db, key)
+			entries, err := db.Inbox.Heads(ctx, testRoom, len(keys))
+			if err != nil {
+				t.Fatal(err)
+			}
+			seqs[key] = entries[len(entries)-1].Seq
+		}
+		runs := map[string]int{}
+		txns := map[string]dbutil.Execable{}
+		note := func(key string, fail bool) func(ctx context.Context) error {
+			return func(ctx context.Context) error {
+				runs[key]++ // the committer runs a batch's functions one after the other
+				txns[key] = db.Execable(ctx)
+				if _, err := db.Exec(ctx, `UPDATE inbox SET body = 'noted' WHERE event_key = $1`, key); err != nil {
+					return err
+				}
+				if fail {
+					return errors.New("refused")
+				}
+				return nil
+			}
+		}
+		started, release := make(chan struct{}), make(chan struct{})
+		writes := map[string]*pendingWrite{
+			"$holder": {what: "holder", handled: seqs["$holder"], fn: func(context.Context) error {
+				close(started)
+				<-release
+				return nil
+			}},
+			"$refused": {what: "refused", handled: seqs["$refused"], fn: note("$refused", true)},
+			"$note":    {what: "note", handled: seqs["$note"], fn: note("$note", false)},
+			"$plain":   {what: "plain", handled: seqs["$plain"]},
+			"$also":    {what: "also", handled: seqs["$also"], fn: note("$also", false)},
+		}
+		wait := queueBehind(t, c, writes, keys, started, release)
+		if err := wait("$refused"); err == nil || err.Error() != "refused" {
+			t.Errorf("$refused: got %v, want its own error", err)
+		}
+		for _, key := range []string{"$holder", "$note", "$plain", "$also"} {
+			if err := wait(key); err != nil {
+				t.Errorf("%s: %v", key, err)
+			}
+		}
+		if runs["$refused"] != 1 || runs["$note"] != 1 || runs["$also"] != 1 {
+			t.Errorf("functions ran %v times, want once each", runs)
+		}
+		if txns["$note"] != txns["$also"] || txns["$note"] == txns["$refused"] {
+			t.Error("the writes after the failed one did not share a new transaction")
+		}
+		for key, want := range map[string]struct{ handled, noted bool }{
+			"$refused": {false, false}, "$note": {true, true}, "$plain": {true, false}, "$also": {true, true},
+		} {
+			handled, _, _ := inboxRow(t, db, key)
+			var body string
+			if err := db.QueryRow(ctx, `SELECT body FROM inbox WHERE event_key = $1`, key).Scan(&body); err != nil {
+				t.Fatal(err)
+			}
+			if noted := body == "noted"; handled != want.handled || noted != want.noted {
+				t.Errorf("%s: handled %v, noted %v; want %v, %v", key, handled, noted, want.handled, want.noted)
+			}
+		}
+	})
+}
+
+// startOneLane starts a transport's committer with one lane, so that what queues
+// behind a write that holds it is one batch; it stops with the test.
+func startOneLane(t *testing.T, db *database.Database) (*Transport, *committer) {
+	t.Helper()
+	tr := New(Config{DB: db, Send: noSend, HoldInbox: true, Handle: func(context.Context, *Job) error { return nil }})
+	c := tr.committer
+	c.lanes = c.lanes[:1]
+	stop := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		c.run(stop)
+	}()
+	t.Cleanup(func() {
+		close(stop)
+		<-stopped
+	})
+	eventually(t, "the committer to run", func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.running
+	})
+	return tr, c
+}
+
+// queueBehind hands the writes to the committer in the order of keys: the first holds
+// the lane (its function closes started and waits for release) until all the others
+// have queued behind it, in that order, as one batch. It returns the wait for a
+// write's answer.
+func queueBehind(t *testing.T, c *committer, writes map[string]*pendingWrite, keys []string, started, release chan struct{}) func(key string) error {
+	t.Helper()
+	results := map[string]chan error{}
+	for i, key := range keys {
+		results[key] = make(chan error, 1)
+		go func() { results[key] <- c.do(context.Background(), writes[key]) }()
+		if i == 0 {
+			<-started
+		} else {
+			eventually(t, key+" to queue", func() bool { return len(c.lanes[0]) == i })
+		}
+	}
+	close(release)
+	return func(key string) error {
+		t.Helper()
+		select {
+		case err := <-results[key]:
+			return err
+		case <-time.After(15 * time.Second):
+			t.Fatalf("%s: no answer", key)
+			return nil
+		}
+	}
 }

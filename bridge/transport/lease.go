@@ -91,12 +91,6 @@ func NewHolder() string {
 	return fmt.Sprintf("%s/%d/%x", host, os.Getpid(), random)
 }
 
-// HeldMany is Held for several rooms at once: the rooms of the list this replica
-// still holds, their lease rows locked until the caller's transaction ends.
-func (l *Lease) HeldMany(ctx context.Context, rooms []id.RoomID) (map[id.RoomID]bool, error) {
-	return l.q.HoldsMany(ctx, l.queue, rooms, l.holder, l.now())
-}
-
 // heldFor is the check of this lease on a room, for a write that makes it in the same
 // statement.
 func (l *Lease) heldFor(roomID id.RoomID) *database.LeaseHeld {
