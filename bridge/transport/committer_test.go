@@ -21,15 +21,7 @@ func TestGroupCommitIsolatesEachWrite(t *testing.T) {
 		tr, c := startOneLane(t, db)
 
 		keys := []string{"$first", "$note", "$refused", "$panics", "$plain", "$contested"}
-		seqs := map[string]int64{}
-		for _, key := range keys {
-			fileEvent(t, db, key)
-			entries, err := db.Inbox.Heads(ctx, testRoom, len(keys))
-			if err != nil {
-				t.Fatal(err)
-			}
-			seqs[key] = entries[len(entries)-1].Seq
-		}
+		seqs := fileEvents(t, db, keys)
 		note := func(key string) func(ctx context.Context) error {
 			return func(ctx context.Context) error {
 				_, err := db.Exec(ctx, `UPDATE inbox SET body = 'noted' WHERE event_key = $1`, key)
@@ -99,21 +91,10 @@ func TestGroupCommitIsolatesEachWrite(t *testing.T) {
 			shared = txn
 		}
 
-		for key, want := range map[string]struct {
-			handled, noted bool
-		}{
+		checkWritten(t, db, map[string]written{
 			"$first": {true, false}, "$note": {true, true}, "$plain": {true, false},
 			"$refused": {false, false}, "$panics": {false, false}, "$contested": {!contested, !contested},
-		} {
-			handled, _, _ := inboxRow(t, db, key)
-			var body string
-			if err := db.QueryRow(ctx, `SELECT body FROM inbox WHERE event_key = $1`, key).Scan(&body); err != nil {
-				t.Fatal(err)
-			}
-			if noted := body == "noted"; handled != want.handled || noted != want.noted {
-				t.Errorf("%s: handled %v, noted %v; want %v, %v", key, handled, noted, want.handled, want.noted)
-			}
-		}
+		})
 	})
 }
 
@@ -122,18 +103,9 @@ func TestGroupCommitIsolatesEachWrite(t *testing.T) {
 // transaction of their own, each function having run once.
 func TestBatchWhoseFirstWriteFails(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.Database) {
-		ctx := context.Background()
 		_, c := startOneLane(t, db)
 		keys := []string{"$holder", "$refused", "$note", "$plain", "$also"}
-		seqs := map[string]int64{}
-		for _, key := range keys {
-			fileEvent(t, db, key)
-			entries, err := db.Inbox.Heads(ctx, testRoom, len(keys))
-			if err != nil {
-				t.Fatal(err)
-			}
-			seqs[key] = entries[len(entries)-1].Seq
-		}
+		seqs := fileEvents(t, db, keys)
 		runs := map[string]int{}
 		txns := map[string]dbutil.Execable{}
 		note := func(key string, fail bool) func(ctx context.Context) error {
@@ -176,19 +148,43 @@ func TestBatchWhoseFirstWriteFails(t *testing.T) {
 		if txns["$note"] != txns["$also"] || txns["$note"] == txns["$refused"] {
 			t.Error("the writes after the failed one did not share a new transaction")
 		}
-		for key, want := range map[string]struct{ handled, noted bool }{
+		checkWritten(t, db, map[string]written{
 			"$refused": {false, false}, "$note": {true, true}, "$plain": {true, false}, "$also": {true, true},
-		} {
-			handled, _, _ := inboxRow(t, db, key)
-			var body string
-			if err := db.QueryRow(ctx, `SELECT body FROM inbox WHERE event_key = $1`, key).Scan(&body); err != nil {
-				t.Fatal(err)
-			}
-			if noted := body == "noted"; handled != want.handled || noted != want.noted {
-				t.Errorf("%s: handled %v, noted %v; want %v, %v", key, handled, noted, want.handled, want.noted)
-			}
-		}
+		})
 	})
+}
+
+// fileEvents files an inbox entry for each key, in order, and returns their seqs.
+func fileEvents(t *testing.T, db *database.Database, keys []string) map[string]int64 {
+	t.Helper()
+	seqs := map[string]int64{}
+	for _, key := range keys {
+		fileEvent(t, db, key)
+		entries, err := db.Inbox.Heads(context.Background(), testRoom, len(keys))
+		if err != nil {
+			t.Fatal(err)
+		}
+		seqs[key] = entries[len(entries)-1].Seq
+	}
+	return seqs
+}
+
+// written is what a test write left: its entry marked handled, its note in the body.
+type written struct{ handled, noted bool }
+
+// checkWritten compares what each entry's write left with what is wanted.
+func checkWritten(t *testing.T, db *database.Database, want map[string]written) {
+	t.Helper()
+	for key, w := range want {
+		handled, _, _ := inboxRow(t, db, key)
+		var body string
+		if err := db.QueryRow(context.Background(), `SELECT body FROM inbox WHERE event_key = $1`, key).Scan(&body); err != nil {
+			t.Fatal(err)
+		}
+		if noted := body == "noted"; handled != w.handled || noted != w.noted {
+			t.Errorf("%s: handled %v, noted %v; want %v, %v", key, handled, noted, w.handled, w.noted)
+		}
+	}
 }
 
 // startOneLane starts a transport's committer with one lane, so that what queues
