@@ -75,6 +75,16 @@ func TestInboxDedupesAndKeepsRoomOrder(t *testing.T) {
 		if n, _ := db.Inbox.CountPending(ctx); n != 2 {
 			t.Fatalf("pending = %d, want 2", n)
 		}
+		if pending, err := db.Inbox.AnyPending(ctx); err != nil || !pending {
+			t.Fatalf("any pending = %v, %v; want true", pending, err)
+		}
+		headB, _ := db.Inbox.Head(ctx, roomB)
+		if err = db.Inbox.MarkDoneMany(ctx, []int64{head.Seq, headB.Seq}, now); err != nil {
+			t.Fatal(err)
+		}
+		if pending, err := db.Inbox.AnyPending(ctx); err != nil || pending {
+			t.Fatalf("any pending after all done = %v, %v; want false", pending, err)
+		}
 	})
 }
 

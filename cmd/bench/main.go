@@ -61,6 +61,7 @@ type options struct {
 	routingDBs   string
 	native       nativeOptions
 	postgres     bool
+	pgNaptime    string
 	encryption   bool
 	jsonPath     string
 	serviceLogs  bool
@@ -109,6 +110,7 @@ func parseFlags() (*options, error) {
 	flag.IntVar(&o.routing.Runs, "routing-runs", 30, "routing: timed passes of each kind (interleaved)")
 	flag.StringVar(&o.routingDBs, "routing-db", "sqlite,postgres", "routing: databases, comma separated")
 	flag.BoolVar(&o.postgres, "postgres", true, "also measure the service on PostgreSQL (needs PostgreSQL's server binaries)")
+	flag.StringVar(&o.pgNaptime, "pg-autovacuum-naptime", "1s", "PostgreSQL's autovacuum_naptime in the benchmark's cluster (empty: PostgreSQL's default, 1min)")
 	flag.BoolVar(&o.encryption, "encryption", true, "give the service's business identity an encryption device, as the default config does\n(false crashes this version: the /sync loop of a client without a sync store)")
 	flag.StringVar(&o.jsonPath, "json", "bench-out/results.json", "where to write the results as JSON (empty: nowhere)")
 	flag.IntVar(&idleConns, "db-idle-conns", 0, "override the service's database.max_idle_conns (0: the example config's value)")
@@ -283,7 +285,15 @@ func run(ctx context.Context, opts *options, log zerolog.Logger) (*results, erro
 	var pg *pgcluster.Cluster
 	if opts.needsPostgres() {
 		var err error
-		if pg, err = pgcluster.Start(ctx, ""); err != nil {
+		// A run packs minutes of a deployment's traffic into seconds; autovacuum keeps up
+		// only on the same time scale. Without it the planner never learns that the tables
+		// have grown during a run, and the connections' prepared statements keep the plans
+		// they made while the tables were empty (whole-table scans).
+		var settings []string
+		if opts.pgNaptime != "" {
+			settings = append(settings, "autovacuum_naptime="+opts.pgNaptime)
+		}
+		if pg, err = pgcluster.Start(ctx, "", settings...); err != nil {
 			log.Warn().Err(err).Msg("No PostgreSQL; measuring SQLite only")
 			res.Skipped["postgres"] = err.Error()
 			pg = nil

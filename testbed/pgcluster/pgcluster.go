@@ -42,6 +42,7 @@ type Cluster struct {
 	stopOnce sync.Once
 	stopErr  error
 	extraDir string // separate socket dir (when Dir is too long), removed on Stop
+	settings []string
 }
 
 // DefaultPort names the socket. Each cluster has its own socket directory,
@@ -52,12 +53,13 @@ const DefaultPort = 5432
 // and starts postgres on a unix socket only. When running as root, initdb
 // and postgres run as the "postgres" system user and the directories are
 // chowned to it; every ancestor of dir must then be searchable by others.
-func Start(ctx context.Context, dir string) (*Cluster, error) {
+// settings ("name=value") are passed to postgres after the cluster's own.
+func Start(ctx context.Context, dir string, settings ...string) (*Cluster, error) {
 	bindir, err := findBindir()
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{Port: DefaultPort, bindir: bindir, log: &tailBuffer{max: 64 << 10}}
+	c := &Cluster{Port: DefaultPort, bindir: bindir, log: &tailBuffer{max: 64 << 10}, settings: settings}
 	if os.Geteuid() == 0 {
 		if c.cred, err = postgresCredential(); err != nil {
 			return nil, err
@@ -111,10 +113,13 @@ func Start(ctx context.Context, dir string) (*Cluster, error) {
 
 // launch starts postgres on the cluster's data directory and waits until it answers.
 func (c *Cluster) launch(ctx context.Context) error {
-	c.cmd = c.command(context.Background(), "postgres", "-D", filepath.Join(c.Dir, "data"),
-		"-k", c.SocketDir, "-p", strconv.Itoa(c.Port),
+	args := []string{"-D", filepath.Join(c.Dir, "data"), "-k", c.SocketDir, "-p", strconv.Itoa(c.Port),
 		"-c", "listen_addresses=", "-c", "fsync=off", "-c", "synchronous_commit=off",
-		"-c", "full_page_writes=off", "-c", "max_connections=200", "-c", "shared_buffers=32MB")
+		"-c", "full_page_writes=off", "-c", "max_connections=200", "-c", "shared_buffers=32MB"}
+	for _, setting := range c.settings {
+		args = append(args, "-c", setting)
+	}
+	c.cmd = c.command(context.Background(), "postgres", args...)
 	c.cmd.Stdout, c.cmd.Stderr = c.log, c.log
 	// Let postgres die with this process (SIGQUIT is its immediate shutdown).
 	c.cmd.SysProcAttr.Pdeathsig = syscall.SIGQUIT

@@ -85,7 +85,7 @@ func TestShared(t *testing.T) {
 func TestDownAndUp(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	c, err := Start(ctx, "")
+	c, err := Start(ctx, "", "autovacuum_naptime=7s")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,5 +114,10 @@ func TestDownAndUp(t *testing.T) {
 	var v int
 	if err = db.QueryRowContext(ctx, `SELECT v FROM t`).Scan(&v); err != nil || v != 7 {
 		t.Fatalf("after Up: %d, %v", v, err)
+	}
+	// The settings given to Start hold after a restart too.
+	var naptime string
+	if err = db.QueryRowContext(ctx, `SHOW autovacuum_naptime`).Scan(&naptime); err != nil || naptime != "7s" {
+		t.Errorf("autovacuum_naptime after Up = %q, %v; want 7s", naptime, err)
 	}
 }
