@@ -106,6 +106,17 @@ func (c *convo) consentInput(ctx context.Context, early bool) (bool, error) {
 	return true, c.settleAnswer(ctx, prompt, opts, answer, consent.MethodText)
 }
 
+// leftAsIs tells whether consentInput, having left evt to be relayed, also left the
+// room and its conversation as they were: it acts on codes and on a shared location
+// even when it relays the message. Keep the two in step.
+func leftAsIs(evt *event.Event) bool {
+	if evt.Type != event.EventMessage && evt.Type != event.EventSticker {
+		return false
+	}
+	msg := evt.Content.AsMessage()
+	return msg.MsgType != event.MsgLocation && len(codesIn(msg)) == 0
+}
+
 func (c *convo) pollAnswer(ctx context.Context, early bool) error {
 	evt := c.evt()
 	raw := evt.Content.Raw

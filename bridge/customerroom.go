@@ -238,7 +238,8 @@ func (b *Bridge) handleCustomerEvent(ctx context.Context, j *job, t *Tenant, roo
 			return err
 		}
 	}
-	return j.Commit(ctx, func(ctx context.Context) error {
+	relayedOnly := false
+	err = j.Commit(ctx, func(ctx context.Context) error {
 		if conv == nil {
 			var err error
 			if c, err = b.startConversation(ctx, t, j, room.RoomID, rooms); err != nil {
@@ -252,8 +253,35 @@ func (b *Bridge) handleCustomerEvent(ctx context.Context, j *job, t *Tenant, roo
 		if handled, err := c.consentInput(ctx, j.entry.Attempts < answerRetries); handled || err != nil {
 			return err
 		}
+		relayedOnly = conv != nil && refusal == mediaCopied && leftAsIs(evt)
 		return b.queueRelays(ctx, c.ID, evt, evt.Sender, relays)
 	})
+	if err == nil && relayedOnly {
+		j.KeepForNext(keepRoom(room, conv))
+	}
+	return err
+}
+
+// keptRoom is a customer room with its open conversation as read for one event, left
+// for the next event of the room's turn (transport.Job.KeepForNext) when relaying the
+// first changed neither: a customer writing several messages at once has the room
+// read once. Each event gets copies of its own.
+type keptRoom struct {
+	room database.CustomerRoom
+	open database.Conversation
+}
+
+// keepRoom copies a room and its open conversation.
+func keepRoom(room *database.CustomerRoom, open *database.Conversation) keptRoom {
+	kept := keptRoom{room: *room, open: *open}
+	kept.room.Open = nil
+	return kept
+}
+
+func (k keptRoom) role() roomRole {
+	room, open := k.room, k.open
+	room.OpenRead, room.Open = true, &open
+	return roomRole{kind: customerRoom, tenantID: room.TenantID, customer: &room}
 }
 
 // setBusinessName sets the business identity's display name in the customer room

@@ -96,9 +96,11 @@ func (b *Bridge) dispatch(ctx context.Context, j *job) error {
 		return b.handleMember(ctx, j)
 	}
 	if b.isOurs(evt.Sender) {
+		// Our own events change nothing: what the turn's previous event left holds.
+		j.KeepForNext(j.Reused())
 		return nil
 	}
-	role, err := b.classifyRoom(ctx, evt.RoomID)
+	role, err := b.roleOf(ctx, j)
 	if err != nil || role.kind == notOurRoom {
 		return err
 	}
@@ -162,6 +164,15 @@ type roomRole struct {
 	customer *database.CustomerRoom
 	staff    *database.StaffMember
 	conv     *database.Conversation
+}
+
+// roleOf is what the job's room is to the service: the customer room the turn's
+// previous event left (see keptRoom), or what classifyRoom finds.
+func (b *Bridge) roleOf(ctx context.Context, j *job) (roomRole, error) {
+	if kept, ok := j.Reused().(keptRoom); ok && kept.room.RoomID == j.evt.RoomID {
+		return kept.role(), nil
+	}
+	return b.classifyRoom(ctx, j.evt.RoomID)
 }
 
 // classifyRoom finds what a room is to the service.

@@ -105,6 +105,14 @@ func newInputBed(t *testing.T, purposes ...consent.Purpose) *inputBed {
 // would, and lets the inbox handle it. It returns the event's ID.
 func (bed *inputBed) send(t *testing.T, evtType event.Type, content any) id.EventID {
 	t.Helper()
+	evtID := bed.file(t, bedCustomer, evtType, content)
+	bed.b.drainInbox(zerolog.New(zerolog.NewTestWriter(t)).WithContext(context.Background()), bedCustomerRoom)
+	return evtID
+}
+
+// file puts an event from sender into the customer room's inbox without handling it.
+func (bed *inputBed) file(t *testing.T, sender id.UserID, evtType event.Type, content any) id.EventID {
+	t.Helper()
 	bed.received++
 	evtID := id.EventID(fmt.Sprintf("$customer%d", bed.received))
 	raw, err := json.Marshal(content)
@@ -112,15 +120,13 @@ func (bed *inputBed) send(t *testing.T, evtType event.Type, content any) id.Even
 		t.Fatal(err)
 	}
 	body, err := json.Marshal(map[string]any{"type": evtType.Type, "event_id": evtID, "room_id": bedCustomerRoom,
-		"sender": bedCustomer, "origin_server_ts": time.Now().UnixMilli(), "content": json.RawMessage(raw)})
+		"sender": sender, "origin_server_ts": time.Now().UnixMilli(), "content": json.RawMessage(raw)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	if _, err = bed.b.DB.Inbox.Insert(ctx, evtID.String(), bedCustomerRoom, database.SourceTransaction, body, time.Now()); err != nil {
+	if _, err = bed.b.DB.Inbox.Insert(context.Background(), evtID.String(), bedCustomerRoom, database.SourceTransaction, body, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	bed.b.drainInbox(zerolog.New(zerolog.NewTestWriter(t)).WithContext(ctx), bedCustomerRoom)
 	return evtID
 }
 

@@ -57,7 +57,7 @@ const turnRows = 8
 // with rows possibly left.
 func (d *drainer[R]) drain(ctx context.Context, roomID id.RoomID) bool {
 	log := zerolog.Ctx(ctx).With().Stringer("room_id", roomID).Logger()
-	ctx = log.WithContext(ctx)
+	ctx = withTurnMemo(log.WithContext(ctx))
 	rows, err := d.heads(ctx, roomID, turnRows)
 	if err != nil {
 		if ctx.Err() == nil {

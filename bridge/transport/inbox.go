@@ -22,6 +22,9 @@ type Job struct {
 	t         *Transport
 	committed bool
 	after     []func(ctx context.Context)
+	// reused is what the turn's previous job kept for this one, kept what this one
+	// keeps for the next (see turnMemo).
+	reused, kept any
 }
 
 // Key is the entry's inbox key (the event ID for events that have one): the natural
@@ -36,6 +39,14 @@ func (j *Job) Attempts() int { return j.Entry.Attempts }
 
 // Committed tells whether Commit succeeded.
 func (j *Job) Committed() bool { return j.committed }
+
+// Reused is what the handler of the room's previous entry in this turn kept for this
+// one (KeepForNext), or nil.
+func (j *Job) Reused() any { return j.reused }
+
+// KeepForNext leaves v for the handler of the room's next entry in this turn, once
+// this job has committed. Keep only what this job's writes left as it was read.
+func (j *Job) KeepForNext(v any) { j.kept = v }
 
 // AfterCommit registers fn to run once the job's commit has succeeded.
 func (j *Job) AfterCommit(fn func(ctx context.Context)) { j.after = append(j.after, fn) }
@@ -87,13 +98,17 @@ func (t *Transport) newInboxDrainer() *drainer[*database.InboxEntry] {
 func (t *Transport) handle(ctx context.Context, entry *database.InboxEntry) error {
 	ctx, queued := database.CollectEnqueued(ctx)
 	defer func() { t.outbox.HandInOrder(queued.Rooms()) }()
-	j := &Job{Entry: entry, t: t}
+	memo := turnMemoOf(ctx)
+	j := &Job{Entry: entry, t: t, reused: memo.take()}
 	if err := t.cfg.Handle(ctx, j); err != nil {
 		return err
 	}
 	if !j.committed {
-		return j.Commit(ctx, nil)
+		if err := j.Commit(ctx, nil); err != nil {
+			return err
+		}
 	}
+	memo.leave(j.kept)
 	return nil
 }
 

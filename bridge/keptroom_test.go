@@ -1,0 +1,91 @@
+package bridge
+
+import (
+	"context"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"go.mau.fi/util/dbutil"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/contactcenter/contactcenter/linkcode"
+)
+
+// roomReads counts the reads of a customer room with its open conversation.
+type roomReads struct {
+	dbutil.DatabaseLogger
+	n atomic.Int32
+}
+
+func (r *roomReads) QueryTiming(ctx context.Context, method, query string, args []any, nrows int, took time.Duration, err error) {
+	if strings.Contains(query, "FROM customer_room r LEFT JOIN conversation c") {
+		r.n.Add(1)
+	}
+	r.DatabaseLogger.QueryTiming(ctx, method, query, args, nrows, took, err)
+}
+
+// A customer's messages handled in one turn have their room read once, as long as
+// relaying them changes nothing of it; an event the service takes (a shared location
+// without consent) or acts on while relaying it (a code) has the room read anew for
+// the next. Every message is relayed all the same.
+func TestRoomReadOncePerBurst(t *testing.T) {
+	bed := newInputBed(t)
+	reads := &roomReads{DatabaseLogger: bed.b.DB.Log}
+	bed.b.DB.Log = reads
+	text := func(body string) *event.MessageEventContent {
+		return &event.MessageEventContent{MsgType: event.MsgText, Body: body}
+	}
+	burst := func(name string, wantReads int32, events ...func() id.EventID) {
+		t.Helper()
+		var ids []id.EventID
+		for _, file := range events {
+			ids = append(ids, file())
+		}
+		reads.n.Store(0)
+		bed.b.drainInbox(zerolog.New(zerolog.NewTestWriter(t)).WithContext(context.Background()), bedCustomerRoom)
+		for _, evtID := range ids {
+			if done, lastError := bed.handled(t, evtID); !done || lastError != "" {
+				t.Fatalf("%s: %s handled %v, last error %q", name, evtID, done, lastError)
+			}
+		}
+		if n := reads.n.Load(); n != wantReads {
+			t.Errorf("%s: the room was read %d times, want %d", name, n, wantReads)
+		}
+	}
+	fromCustomer := func(body string) func() id.EventID {
+		return func() id.EventID { return bed.file(t, bedCustomer, event.EventMessage, text(body)) }
+	}
+	var relayed []id.EventID
+	relay := func(body string) func() id.EventID {
+		file := fromCustomer(body)
+		return func() id.EventID {
+			evtID := file()
+			relayed = append(relayed, evtID)
+			return evtID
+		}
+	}
+	ours := func() id.EventID { return bed.file(t, bed.t.UserID, event.EventMessage, text("a reply of ours")) }
+	location := func() id.EventID {
+		return bed.file(t, bedCustomer, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgLocation, Body: "here", GeoURI: "geo:48.2,16.37"})
+	}
+
+	burst("plain messages", 1, relay("one"), relay("two"), relay("three"))
+	burst("with our own event between", 1, relay("four"), ours, relay("five"))
+	burst("with a location between", 2, relay("six"), location, relay("seven"))
+	// A message with a code is relayed (without the code), and the code redeemed.
+	burst("with a code between", 2, relay("eight"), relay("order 123, code "+bed.newCode(t, linkcode.Link)), relay("nine"))
+	burst("each alone", 1, relay("ten"))
+
+	for _, evtID := range relayed {
+		if desk := bed.queuedFor(t, bed.conv.DeskRoom, evtID); len(desk) != 1 {
+			t.Errorf("%s: %d copies in the desk room, want 1", evtID, len(desk))
+		}
+		if side := bed.queuedFor(t, bed.conv.SideRoom, evtID); len(side) != 1 {
+			t.Errorf("%s: %d copies in the side room, want 1", evtID, len(side))
+		}
+	}
+}
