@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -203,12 +204,22 @@ func (b *Bridge) translatePins(ctx context.Context, entry *database.OutboxEntry,
 	return nil
 }
 
+// mayRefer tells whether content may name another event: most relayed messages do
+// not, and are sent as they were queued. The content is the service's own JSON, whose
+// keys are never escaped; the names appearing elsewhere only cost the full look.
+func mayRefer(content json.RawMessage) bool {
+	return bytes.Contains(content, []byte(`"m.relates_to"`)) || bytes.Contains(content, []byte(`"redacts"`))
+}
+
 // translateRefs rewrites the event IDs an entry's content refers to, from the room
 // they were written in to the entry's room, through the event map. This happens at
 // send time: the referenced copy was queued earlier in the same room, so it has been
 // sent by now. A reply to something never relayed loses its reply; an edit, reaction
 // or redaction of it is skipped.
 func (b *Bridge) translateRefs(ctx context.Context, entry *database.OutboxEntry) (json.RawMessage, error) {
+	if !mayRefer(entry.Content) {
+		return entry.Content, nil
+	}
 	var content map[string]any
 	if err := json.Unmarshal(entry.Content, &content); err != nil {
 		return nil, permanent(err)
