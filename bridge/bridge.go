@@ -87,6 +87,8 @@ type Bridge struct {
 
 	// encryptedRooms caches the state store's answer for sends (encryptedrooms.go).
 	encryptedRooms encryptedRooms
+	// roomKinds remembers what rooms are to the service (roomkinds.go).
+	roomKinds roomKinds
 	// native relays typing and read receipts and applies staff presence (nil: off;
 	// ephemeral.go).
 	native atomic.Pointer[nativeRelay]

@@ -175,23 +175,49 @@ func (b *Bridge) roleOf(ctx context.Context, j *job) (roomRole, error) {
 	return b.classifyRoom(ctx, j.evt.RoomID)
 }
 
-// classifyRoom finds what a room is to the service.
+// classifyRoom finds what a room is to the service: in the table its kind says, when
+// it was classified before (see roomKinds), else in each in turn.
 func (b *Bridge) classifyRoom(ctx context.Context, roomID id.RoomID) (roomRole, error) {
-	if room, err := b.DB.CustomerRoom.GetWithOpen(ctx, roomID); err != nil {
-		return roomRole{}, err
-	} else if room != nil {
+	if kind := b.roomKinds.get(roomID); kind != notOurRoom {
+		if role, err := b.roomOfKind(ctx, roomID, kind); err != nil || role.kind != notOurRoom {
+			return role, err
+		}
+		b.roomKinds.forget(roomID)
+	}
+	for _, kind := range []roomKind{customerRoom, controlRoom, staffRoom} {
+		if role, err := b.roomOfKind(ctx, roomID, kind); err != nil || role.kind != notOurRoom {
+			if err == nil && kind != customerRoom { // read first anyway
+				b.roomKinds.put(roomID, kind)
+			}
+			return role, err
+		}
+	}
+	return roomRole{}, nil
+}
+
+// roomOfKind reads the room's record from the table of its kind (notOurRoom: none).
+func (b *Bridge) roomOfKind(ctx context.Context, roomID id.RoomID, kind roomKind) (roomRole, error) {
+	switch kind {
+	case customerRoom:
+		room, err := b.DB.CustomerRoom.GetWithOpen(ctx, roomID)
+		if err != nil || room == nil {
+			return roomRole{}, err
+		}
 		return roomRole{kind: customerRoom, tenantID: room.TenantID, customer: room}, nil
-	}
-	if staff, err := b.DB.Staff.ByControlRoom(ctx, roomID); err != nil {
-		return roomRole{}, err
-	} else if staff != nil {
+	case controlRoom:
+		staff, err := b.DB.Staff.ByControlRoom(ctx, roomID)
+		if err != nil || staff == nil {
+			return roomRole{}, err
+		}
 		return roomRole{kind: controlRoom, tenantID: staff.TenantID, staff: staff}, nil
+	case staffRoom:
+		conv, err := b.DB.Conversation.ByStaffRoom(ctx, roomID)
+		if err != nil || conv == nil {
+			return roomRole{}, err
+		}
+		return roomRole{kind: staffRoom, tenantID: conv.TenantID, conv: conv}, nil
 	}
-	conv, err := b.DB.Conversation.ByStaffRoom(ctx, roomID)
-	if err != nil || conv == nil {
-		return roomRole{}, err
-	}
-	return roomRole{kind: staffRoom, tenantID: conv.TenantID, conv: conv}, nil
+	return roomRole{}, nil
 }
 
 // sendsKnown waits, for an event that refers to another (a reaction, a reply, an edit,

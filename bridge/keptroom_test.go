@@ -15,17 +15,25 @@ import (
 	"github.com/contactcenter/contactcenter/linkcode"
 )
 
-// roomReads counts the reads of a customer room with its open conversation.
-type roomReads struct {
+// queryCounter counts the statements whose text contains match (all for "").
+type queryCounter struct {
 	dbutil.DatabaseLogger
-	n atomic.Int32
+	match string
+	n     atomic.Int32
 }
 
-func (r *roomReads) QueryTiming(ctx context.Context, method, query string, args []any, nrows int, took time.Duration, err error) {
-	if strings.Contains(query, "FROM customer_room r LEFT JOIN conversation c") {
-		r.n.Add(1)
+// countQueries has the bed's database count its statements from now on.
+func countQueries(bed *inputBed, match string) *queryCounter {
+	c := &queryCounter{DatabaseLogger: bed.b.DB.Log, match: match}
+	bed.b.DB.Log = c
+	return c
+}
+
+func (c *queryCounter) QueryTiming(ctx context.Context, method, query string, args []any, nrows int, took time.Duration, err error) {
+	if strings.Contains(query, c.match) {
+		c.n.Add(1)
 	}
-	r.DatabaseLogger.QueryTiming(ctx, method, query, args, nrows, took, err)
+	c.DatabaseLogger.QueryTiming(ctx, method, query, args, nrows, took, err)
 }
 
 // A customer's messages handled in one turn have their room read once, as long as
@@ -34,8 +42,7 @@ func (r *roomReads) QueryTiming(ctx context.Context, method, query string, args 
 // the next. Every message is relayed all the same.
 func TestRoomReadOncePerBurst(t *testing.T) {
 	bed := newInputBed(t)
-	reads := &roomReads{DatabaseLogger: bed.b.DB.Log}
-	bed.b.DB.Log = reads
+	reads := countQueries(bed, "FROM customer_room r LEFT JOIN conversation c")
 	text := func(body string) *event.MessageEventContent {
 		return &event.MessageEventContent{MsgType: event.MsgText, Body: body}
 	}
