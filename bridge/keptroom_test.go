@@ -63,14 +63,10 @@ func TestRoomReadOncePerBurst(t *testing.T) {
 			t.Errorf("%s: the room was read %d times, want %d", name, n, wantReads)
 		}
 	}
-	fromCustomer := func(body string) func() id.EventID {
-		return func() id.EventID { return bed.file(t, bedCustomer, event.EventMessage, text(body)) }
-	}
 	var relayed []id.EventID
 	relay := func(body string) func() id.EventID {
-		file := fromCustomer(body)
 		return func() id.EventID {
-			evtID := file()
+			evtID := bed.file(t, bedCustomer, event.EventMessage, text(body))
 			relayed = append(relayed, evtID)
 			return evtID
 		}

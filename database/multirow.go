@@ -29,22 +29,28 @@ func (m *multiRowInsert) query(rows int) string {
 func (m *multiRowInsert) queryFrom(rows, first int) string {
 	var sb strings.Builder
 	sb.WriteString(m.head)
+	tuples(&sb, rows, m.columns, first)
+	sb.WriteString(m.tail)
+	return sb.String()
+}
+
+// tuples writes rows tuples of placeholders numbered from first:
+// "($first, $first+1), ($first+2, $first+3)" for two rows of two columns.
+func tuples(sb *strings.Builder, rows, columns, first int) {
 	for r := range rows {
 		if r > 0 {
 			sb.WriteString(", ")
 		}
 		sb.WriteByte('(')
-		for c := range m.columns {
+		for c := range columns {
 			if c > 0 {
 				sb.WriteString(", ")
 			}
 			sb.WriteByte('$')
-			sb.WriteString(strconv.Itoa(r*m.columns + c + first))
+			sb.WriteString(strconv.Itoa(r*columns + c + first))
 		}
 		sb.WriteByte(')')
 	}
-	sb.WriteString(m.tail)
-	return sb.String()
 }
 
 // variadicQuery is SQL over a list of n items, built once per n for the same reason.

@@ -27,12 +27,7 @@ const (
 
 var holdsLeasesQuery = &variadicQuery{build: func(sb *strings.Builder, n int) {
 	sb.WriteString("UPDATE room_lease SET holder = holder WHERE holder = $1 AND expires_at >= $2 AND (queue, room_id) IN (")
-	for i := range n {
-		if i > 0 {
-			sb.WriteString(", ")
-		}
-		sb.WriteString("($" + strconv.Itoa(3+2*i) + ", $" + strconv.Itoa(4+2*i) + ")")
-	}
+	tuples(sb, n, 2, 3)
 	sb.WriteString(") RETURNING queue, room_id")
 }}
 
