@@ -25,6 +25,9 @@ import (
 // yet is retried (errNotYetKnown) rather than taken for something else.
 func (c *convo) consentInput(ctx context.Context, early bool) (bool, error) {
 	evt := c.evt()
+	if consentIgnores(evt) {
+		return false, nil
+	}
 	switch evt.Type {
 	case event.EventUnstablePollResponse, eventPollResponse:
 		return true, c.pollAnswer(ctx, early)
@@ -104,6 +107,29 @@ func (c *convo) consentInput(ctx context.Context, early bool) (bool, error) {
 			fmt.Sprintf("Sorry, I did not understand that answer (%s). Reply with the numbers you allow, **all** or **none**.", err))
 	}
 	return true, c.settleAnswer(ctx, prompt, opts, answer, consent.MethodText)
+}
+
+// consentIgnores tells, from the event alone, that consentInput leaves it to be
+// relayed and does nothing else: a sticker, or a message that carries no code, no
+// location, no command, and cannot be an answer to a prompt. consentInput starts with
+// it, so that a handler may rely on it before the commit (handleCustomerEvent).
+func consentIgnores(evt *event.Event) bool {
+	switch evt.Type {
+	case event.EventSticker:
+		return true
+	case event.EventMessage:
+	default:
+		return false
+	}
+	msg := evt.Content.AsMessage()
+	if msg.MsgType == event.MsgLocation || len(codesIn(msg)) > 0 {
+		return false
+	}
+	if msg.MsgType != event.MsgText || msg.RelatesTo.GetReplaceID() != "" {
+		return true
+	}
+	run, _ := customerCommandIn(msg.Body)
+	return run == nil && !bot.MayAnswer(msg.Body)
 }
 
 // leftAsIs tells whether consentInput, having left evt to be relayed, also left the

@@ -50,9 +50,15 @@ type inputBed struct {
 
 func newInputBed(t *testing.T, purposes ...consent.Purpose) *inputBed {
 	t.Helper()
+	return newInputBedOn(t, "sqlite", purposes...)
+}
+
+// newInputBedOn is newInputBed on a database of the given type.
+func newInputBedOn(t *testing.T, dbType string, purposes ...consent.Purpose) *inputBed {
+	t.Helper()
 	ctx := context.Background()
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.DebugLevel)
-	db := dbtest.OpenConfig(t, dbtest.Config(t, "sqlite"))
+	db := dbtest.OpenConfig(t, dbtest.Config(t, dbType))
 	hs := newFakeMediaServer(t)
 	cfg := &config.Config{
 		Homeserver: config.HomeserverConfig{Address: hs.URL, Domain: bedDomain},

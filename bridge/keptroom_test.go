@@ -15,7 +15,8 @@ import (
 	"github.com/contactcenter/contactcenter/linkcode"
 )
 
-// queryCounter counts the statements whose text contains match (all for "").
+// queryCounter counts the statements whose text contains match (all for ""), and the
+// calls whose method (Begin, Commit) is match.
 type queryCounter struct {
 	dbutil.DatabaseLogger
 	match string
@@ -30,7 +31,7 @@ func countQueries(bed *inputBed, match string) *queryCounter {
 }
 
 func (c *queryCounter) QueryTiming(ctx context.Context, method, query string, args []any, nrows int, took time.Duration, err error) {
-	if strings.Contains(query, c.match) {
+	if strings.Contains(query, c.match) || method == c.match {
 		c.n.Add(1)
 	}
 	c.DatabaseLogger.QueryTiming(ctx, method, query, args, nrows, took, err)

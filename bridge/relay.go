@@ -24,8 +24,15 @@ type relay struct {
 // whatever the number of copies. The outbox key names origin and target, so a handler
 // that runs again queues nothing twice.
 func (b *Bridge) queueRelays(ctx context.Context, conv int64, origin *event.Event, author id.UserID, relays []relay) error {
-	if len(relays) == 0 {
-		return nil
+	_, err := b.queueRelaysMarking(ctx, conv, origin, author, relays, nil)
+	return err
+}
+
+// queueRelaysMarking is queueRelays making an inbox entry's mark in the same write
+// (transport.Job.CommitMarking); without a mark it needs the caller's transaction.
+func (b *Bridge) queueRelaysMarking(ctx context.Context, conv int64, origin *event.Event, author id.UserID, relays []relay, mark *database.InboxMark) (bool, error) {
+	if len(relays) == 0 && mark == nil {
+		return true, nil
 	}
 	rows := make([]database.OutboxRow, len(relays))
 	copies := make([]database.Copy, len(relays))
@@ -34,8 +41,8 @@ func (b *Bridge) queueRelays(ctx context.Context, conv int64, origin *event.Even
 		rows[i] = database.OutboxRow{DedupeKey: key, RoomID: r.room, Sender: r.sender, EventType: r.evtType, Content: r.content, RefsFrom: origin.RoomID}
 		copies[i] = database.Copy{Room: r.room, OutboxKey: key}
 	}
-	return b.DB.QueueCopies(ctx, database.RelayedEvent{Room: origin.RoomID, Event: origin.ID, Author: author, Conversation: conv},
-		rows, copies, b.now())
+	return b.DB.QueueCopiesMarking(ctx, database.RelayedEvent{Room: origin.RoomID, Event: origin.ID, Author: author, Conversation: conv},
+		rows, copies, b.now(), mark)
 }
 
 // relayable tells whether an event type is relayed between customer and agents.

@@ -63,8 +63,9 @@ func copyArgs(args []any, originRoom id.RoomID, originEvent id.EventID, author i
 }
 
 var insertEventMapRows = multiRowInsert{
-	head:    "INSERT INTO event_map (origin_room, origin_event, copy_room, outbox_key, author, conversation_id) VALUES ",
+	into:    "INSERT INTO event_map (origin_room, origin_event, copy_room, outbox_key, author, conversation_id)",
 	columns: 6,
+	casts:   map[int]string{5: "::bigint"},
 	tail:    " ON CONFLICT DO NOTHING",
 }
 

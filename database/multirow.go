@@ -10,10 +10,15 @@ import (
 // rows, once per number: the text must be the same on every call for the connection's
 // prepared statement to be reused (see stmtcache.go).
 type multiRowInsert struct {
-	head    string
+	// into is "INSERT INTO table (columns)".
+	into    string
 	columns int
-	tail    string
-	built   sync.Map // rows (int) -> query (string)
+	// casts are the types of the columns that are not text, written after their
+	// placeholders where the VALUES list is not the INSERT's own (insertIf): there
+	// PostgreSQL takes a parameter for text.
+	casts map[int]string
+	tail  string
+	built sync.Map // rows (int) -> query (string)
 }
 
 func (m *multiRowInsert) query(rows int) string {
@@ -28,15 +33,24 @@ func (m *multiRowInsert) query(rows int) string {
 // another statement's in one text).
 func (m *multiRowInsert) queryFrom(rows, first int) string {
 	var sb strings.Builder
-	sb.WriteString(m.head)
-	tuples(&sb, rows, m.columns, first)
+	sb.WriteString(m.into + " VALUES ")
+	tuples(&sb, rows, m.columns, first, nil)
 	sb.WriteString(m.tail)
 	return sb.String()
 }
 
+// insertIf writes the statement inserting its rows only if the WITH query named cond
+// returned a row (PostgreSQL), placeholders numbered from first.
+func (m *multiRowInsert) insertIf(sb *strings.Builder, rows, first int, cond string) {
+	sb.WriteString(m.into + " SELECT * FROM (VALUES ")
+	tuples(sb, rows, m.columns, first, m.casts)
+	sb.WriteString(") AS v WHERE EXISTS (SELECT 1 FROM " + cond + ")" + m.tail)
+}
+
 // tuples writes rows tuples of placeholders numbered from first:
-// "($first, $first+1), ($first+2, $first+3)" for two rows of two columns.
-func tuples(sb *strings.Builder, rows, columns, first int) {
+// "($first, $first+1), ($first+2, $first+3)" for two rows of two columns, each column
+// with its cast, if any.
+func tuples(sb *strings.Builder, rows, columns, first int, casts map[int]string) {
 	for r := range rows {
 		if r > 0 {
 			sb.WriteString(", ")
@@ -48,6 +62,7 @@ func tuples(sb *strings.Builder, rows, columns, first int) {
 			}
 			sb.WriteByte('$')
 			sb.WriteString(strconv.Itoa(r*columns + c + first))
+			sb.WriteString(casts[c])
 		}
 		sb.WriteByte(')')
 	}

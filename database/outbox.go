@@ -131,8 +131,9 @@ func notedEnqueued(ctx context.Context, rows []OutboxRow) {
 }
 
 var insertOutboxRows = multiRowInsert{
-	head:    "INSERT INTO outbox (dedupe_key, room_id, sender, event_type, content, created_at, refs_from) VALUES ",
+	into:    "INSERT INTO outbox (dedupe_key, room_id, sender, event_type, content, created_at, refs_from)",
 	columns: 7,
+	casts:   map[int]string{5: "::bigint"},
 	tail:    " ON CONFLICT (dedupe_key) DO NOTHING",
 }
 

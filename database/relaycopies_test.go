@@ -120,3 +120,77 @@ func TestSentRowsCompleteTheEventMap(t *testing.T) {
 		}
 	})
 }
+
+// A relayed event's copies and its inbox entry's mark are one write: without the
+// room's lease (replicas) neither is made; with it, or without a lease to check, both
+// are, once however often the write runs.
+func TestRelayCopiesWithTheirMark(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db *database.Database) {
+		ctx := context.Background()
+		now := time.UnixMilli(1_700_000_000_000)
+		origin, desk, side := id.RoomID("!dm:y"), id.RoomID("!desk:x"), id.RoomID("!side:x")
+		if _, err := db.Inbox.Insert(ctx, "$m", origin, database.SourceTransaction, []byte(`{}`), now); err != nil {
+			t.Fatal(err)
+		}
+		entry, err := db.Inbox.Head(ctx, origin)
+		if err != nil || entry == nil {
+			t.Fatalf("head: %v %v", entry, err)
+		}
+		rows := []database.OutboxRow{
+			{DedupeKey: "relay|desk|$m", RoomID: desk, Sender: "@ghost:x", EventType: event.EventMessage, Content: map[string]string{"body": "a"}, RefsFrom: origin},
+			{DedupeKey: "relay|side|$m", RoomID: side, Sender: "@acme:x", EventType: event.EventMessage, Content: map[string]string{"body": "b"}, RefsFrom: origin},
+		}
+		copies := []database.Copy{{Room: desk, OutboxKey: rows[0].DedupeKey}, {Room: side, OutboxKey: rows[1].DedupeKey}}
+		relayed := database.RelayedEvent{Room: origin, Event: "$m", Author: "@c:y", Conversation: 7}
+		count := func(table string) (n int) {
+			if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM `+table).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		mark := &database.InboxMark{Seq: entry.Seq, At: now}
+		queue := func() (bool, []id.RoomID) {
+			collect, queued := database.CollectEnqueued(ctx)
+			held, err := db.QueueCopiesMarking(collect, relayed, rows, copies, now, mark)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return held, queued.Rooms()
+		}
+		lease := &database.LeaseHeld{Queue: "inbox", RoomID: origin, Holder: "this replica", Now: now}
+		if db.Dialect == dbutil.Postgres { // leases are for replicas, which share PostgreSQL
+			mark.Lease = lease
+			if held, noted := queue(); held || len(noted) != 0 {
+				t.Fatalf("without the lease: held %v, noted %v", held, noted)
+			}
+			if n, m := count("outbox"), count("event_map"); n != 0 || m != 0 {
+				t.Fatalf("written without the lease: %d outbox rows, %d copies", n, m)
+			}
+			if head, err := db.Inbox.Head(ctx, origin); err != nil || head == nil {
+				t.Fatalf("marked without the lease: %v %v", head, err)
+			}
+			if ok, err := db.Leases.Acquire(ctx, "inbox", origin, "this replica", now, time.Minute); err != nil || !ok {
+				t.Fatalf("lease: %v %v", ok, err)
+			}
+		}
+		for range 2 {
+			if held, noted := queue(); !held || len(noted) != 2 || noted[0] != desk || noted[1] != side {
+				t.Fatalf("with the lease: held %v, noted %v", held, noted)
+			}
+		}
+		if head, err := db.Inbox.Head(ctx, origin); err != nil || head != nil {
+			t.Fatalf("not marked: %v %v", head, err)
+		}
+		if n, m := count("outbox"), count("event_map"); n != 2 || m != 2 {
+			t.Fatalf("%d outbox rows, %d copies, want 2 and 2", n, m)
+		}
+		heads, err := db.Outbox.Heads(ctx, desk, 10)
+		if err != nil || len(heads) != 1 || heads[0].RefsFrom != origin || string(heads[0].Content) != `{"body":"a"}` {
+			t.Fatalf("desk heads = %+v, %v", heads, err)
+		}
+		var conv int64
+		if err = db.QueryRow(ctx, `SELECT conversation_id FROM event_map WHERE outbox_key = 'relay|side|$m'`).Scan(&conv); err != nil || conv != 7 {
+			t.Fatalf("conversation = %d, %v", conv, err)
+		}
+	})
+}

@@ -27,7 +27,7 @@ const (
 
 var holdsLeasesQuery = &variadicQuery{build: func(sb *strings.Builder, n int) {
 	sb.WriteString("UPDATE room_lease SET holder = holder WHERE holder = $1 AND expires_at >= $2 AND (queue, room_id) IN (")
-	tuples(sb, n, 2, 3)
+	tuples(sb, n, 2, 3, nil)
 	sb.WriteString(") RETURNING queue, room_id")
 }}
 

@@ -31,6 +31,9 @@ type pendingWrite struct {
 	room  id.RoomID
 	// fn is the caller's own writes, or nil.
 	fn func(ctx context.Context) error
+	// marking, when set, is fn's writes made together with the inbox mark (handled)
+	// in one statement, for a write committed alone on PostgreSQL (see Job.CommitMarking).
+	marking func(ctx context.Context, mark *database.InboxMark) (bool, error)
 	// handled is the inbox entry the write marks handled, or 0.
 	handled int64
 	// sent is the send the write records, or nil.
@@ -111,8 +114,9 @@ func (c *committer) do(ctx context.Context, w *pendingWrite) error {
 // alone runs one write in a transaction of its own. A write that marks a row finished
 // checks the lease in that same statement (one round trip less on the path of every
 // message); others check it first. On PostgreSQL a mark alone (a send's record, an
-// event handled without writes of its own) is one statement, atomic by itself, so it
-// runs without BEGIN and COMMIT: two round trips less.
+// event handled without writes of its own, or with writes that carry the mark, see
+// Job.CommitMarking) is one statement, atomic by itself, so it runs without BEGIN and
+// COMMIT: two round trips less.
 func (c *committer) alone(w *pendingWrite) error {
 	t := c.t
 	var lease *database.LeaseHeld
@@ -132,8 +136,19 @@ func (c *committer) alone(w *pendingWrite) error {
 		}
 		return nil
 	}
-	if w.fn == nil && (w.handled == 0) != (w.sent == nil) && t.db.Dialect == dbutil.Postgres {
-		return t.guard.call(w.ctx, w.what, func() error { return mark(w.ctx) })
+	if t.db.Dialect == dbutil.Postgres {
+		switch {
+		case w.fn == nil && (w.handled == 0) != (w.sent == nil):
+			return t.guard.call(w.ctx, w.what, func() error { return mark(w.ctx) })
+		case w.marking != nil && w.handled != 0 && w.sent == nil:
+			return t.guard.call(w.ctx, w.what, func() error {
+				held, err := w.marking(w.ctx, &database.InboxMark{Seq: w.handled, At: t.now(), Lease: lease})
+				if err == nil && !held {
+					return ErrLeaseLost
+				}
+				return err
+			})
+		}
 	}
 	return t.txn(w.ctx, w.what, func(ctx context.Context) error {
 		if lease != nil && w.handled == 0 && w.sent == nil {

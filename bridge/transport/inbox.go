@@ -55,11 +55,31 @@ func (j *Job) AfterCommit(fn func(ctx context.Context)) { j.after = append(j.aft
 // transaction also checks that this replica still holds the room, else nothing is
 // written (ErrLeaseLost) and the new holder handles the entry.
 func (j *Job) Commit(ctx context.Context, writes func(ctx context.Context) error) error {
+	return j.commit(ctx, &pendingWrite{fn: writes})
+}
+
+// CommitMarking is Commit for writes that can make the entry's "handled" mark
+// themselves, in the same statement, only while this replica holds the room (held
+// false: nothing written, and Commit's ErrLeaseLost follows). Committed alone on
+// PostgreSQL, write gets the mark and its statement is the whole commit, without
+// BEGIN and COMMIT; in a batch, or on SQLite, it runs in the transaction with a nil
+// mark and the entry is marked as Commit marks it.
+func (j *Job) CommitMarking(ctx context.Context, write func(ctx context.Context, mark *database.InboxMark) (held bool, err error)) error {
+	return j.commit(ctx, markingWrite(write))
+}
+
+// markingWrite is a write that can carry the inbox mark, and its form that cannot.
+func markingWrite(write func(ctx context.Context, mark *database.InboxMark) (bool, error)) *pendingWrite {
+	return &pendingWrite{marking: write, fn: func(ctx context.Context) error {
+		_, err := write(ctx, nil)
+		return err
+	}}
+}
+
+func (j *Job) commit(ctx context.Context, w *pendingWrite) error {
 	t := j.t
-	err := t.inboxTxn(ctx, &pendingWrite{
-		what: "commit", queue: inboxQueue, room: j.Entry.RoomID, fn: writes, handled: j.Entry.Seq,
-	})
-	if err != nil {
+	w.what, w.queue, w.room, w.handled = "commit", inboxQueue, j.Entry.RoomID, j.Entry.Seq
+	if err := t.inboxTxn(ctx, w); err != nil {
 		return err
 	}
 	j.committed = true
