@@ -89,6 +89,8 @@ type Bridge struct {
 	encryptedRooms encryptedRooms
 	// roomKinds remembers what rooms are to the service (roomkinds.go).
 	roomKinds roomKinds
+	// firstResponses remembers the conversations an agent has answered (roomkinds.go).
+	firstResponses firstResponses
 	// native relays typing and read receipts and applies staff presence (nil: off;
 	// ephemeral.go).
 	native atomic.Pointer[nativeRelay]

@@ -241,10 +241,7 @@ func (b *Bridge) handleCustomerEvent(ctx context.Context, j *job, t *Tenant, roo
 	if conv != nil && refusal == mediaCopied && consentIgnores(evt) {
 		// Nothing to write but the copies, which can carry the entry's mark: the
 		// commit of most of a conversation's messages.
-		err = j.CommitMarking(ctx, func(ctx context.Context, mark *database.InboxMark) (bool, error) {
-			return b.queueRelaysMarking(ctx, c.ID, evt, evt.Sender, relays, mark)
-		})
-		if err == nil {
+		if err = b.commitRelays(ctx, j, c.ID, evt, relays); err == nil {
 			j.KeepForNext(keepRoom(room, conv))
 		}
 		return err

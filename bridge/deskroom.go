@@ -122,6 +122,10 @@ func (c *convo) handleStaffRoom(ctx context.Context) error {
 		return nil
 	}
 	relays := c.fromAgent(staff.Name, agents > 1)
+	if _, answered := c.b.firstResponses.get(c.ID); answered {
+		return c.b.commitRelays(ctx, c.j, c.ID, evt, relays)
+	}
+	c.j.AfterCommit(func(context.Context) { c.b.firstResponses.put(c.ID, struct{}{}) })
 	return c.j.Commit(ctx, func(ctx context.Context) error {
 		return firstErr(c.logAgentMessage(ctx, evt.Sender), c.b.queueRelays(ctx, c.ID, evt, evt.Sender, relays))
 	})

@@ -178,7 +178,7 @@ func (b *Bridge) roleOf(ctx context.Context, j *job) (roomRole, error) {
 // classifyRoom finds what a room is to the service: in the table its kind says, when
 // it was classified before (see roomKinds), else in each in turn.
 func (b *Bridge) classifyRoom(ctx context.Context, roomID id.RoomID) (roomRole, error) {
-	if kind := b.roomKinds.get(roomID); kind != notOurRoom {
+	if kind, _ := b.roomKinds.get(roomID); kind != notOurRoom {
 		if role, err := b.roomOfKind(ctx, roomID, kind); err != nil || role.kind != notOurRoom {
 			return role, err
 		}

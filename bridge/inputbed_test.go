@@ -119,18 +119,24 @@ func (bed *inputBed) send(t *testing.T, evtType event.Type, content any) id.Even
 // file puts an event from sender into the customer room's inbox without handling it.
 func (bed *inputBed) file(t *testing.T, sender id.UserID, evtType event.Type, content any) id.EventID {
 	t.Helper()
+	return bed.fileIn(t, bedCustomerRoom, sender, evtType, content)
+}
+
+// fileIn puts an event from sender into a room's inbox without handling it.
+func (bed *inputBed) fileIn(t *testing.T, room id.RoomID, sender id.UserID, evtType event.Type, content any) id.EventID {
+	t.Helper()
 	bed.received++
 	evtID := id.EventID(fmt.Sprintf("$customer%d", bed.received))
 	raw, err := json.Marshal(content)
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, err := json.Marshal(map[string]any{"type": evtType.Type, "event_id": evtID, "room_id": bedCustomerRoom,
+	body, err := json.Marshal(map[string]any{"type": evtType.Type, "event_id": evtID, "room_id": room,
 		"sender": sender, "origin_server_ts": time.Now().UnixMilli(), "content": json.RawMessage(raw)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err = bed.b.DB.Inbox.Insert(context.Background(), evtID.String(), bedCustomerRoom, database.SourceTransaction, body, time.Now()); err != nil {
+	if _, err = bed.b.DB.Inbox.Insert(context.Background(), evtID.String(), room, database.SourceTransaction, body, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	return evtID

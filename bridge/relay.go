@@ -28,6 +28,15 @@ func (b *Bridge) queueRelays(ctx context.Context, conv int64, origin *event.Even
 	return err
 }
 
+// commitRelays commits an event whose handling writes nothing but its copies: they
+// carry the inbox entry's mark (transport.Job.CommitMarking), one statement on
+// PostgreSQL.
+func (b *Bridge) commitRelays(ctx context.Context, j *job, conv int64, origin *event.Event, relays []relay) error {
+	return j.CommitMarking(ctx, func(ctx context.Context, mark *database.InboxMark) (bool, error) {
+		return b.queueRelaysMarking(ctx, conv, origin, origin.Sender, relays, mark)
+	})
+}
+
 // queueRelaysMarking is queueRelays making an inbox entry's mark in the same write
 // (transport.Job.CommitMarking); without a mark it needs the caller's transaction.
 func (b *Bridge) queueRelaysMarking(ctx context.Context, conv int64, origin *event.Event, author id.UserID, relays []relay, mark *database.InboxMark) (bool, error) {
