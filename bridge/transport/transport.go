@@ -42,9 +42,9 @@ const (
 )
 
 // Handler handles one inbox entry. It does its network side effects first (they must
-// be idempotent), then commits its database writes with Job.Commit; if it returns nil
-// without committing, the entry is committed with no writes. An error is retried
-// unless it wraps ErrPermanent.
+// be idempotent), then commits its database writes with Job.Commit (or
+// Job.CommitMarking); if it returns nil without committing, the entry is committed
+// with no writes. An error is retried unless it wraps ErrPermanent.
 type Handler func(ctx context.Context, j *Job) error
 
 // Sender performs one outbox row and returns the event ID the homeserver gave it (""
