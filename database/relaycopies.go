@@ -100,7 +100,7 @@ type queueMarkingShape struct {
 }
 
 // queueMarkingQuery marks the entry handled (markDone, arguments $1 and $2; with the
-// lease checked, leaseCTE's four next) in a data-modifying WITH, and inserts the
+// lease checked, leaseCTE's next) in a data-modifying WITH, and inserts the
 // outbox and event-map rows only if it did; it returns how many entries it marked.
 func queueMarkingQuery(markDone string, rows, copies int, leased bool) string {
 	shape := queueMarkingShape{rows, copies, leased}
@@ -112,7 +112,7 @@ func queueMarkingQuery(markDone string, rows, copies int, leased bool) string {
 	next, guard := 3, ""
 	if leased {
 		sb.WriteString(leaseCTE(2) + ", ")
-		next, guard = 7, leaseExists
+		next, guard = next+leaseArgs, leaseExists
 	}
 	sb.WriteString("handled AS (" + markDone + guard + " RETURNING 1), queued AS (")
 	insertOutboxRows.insertIf(&sb, rows, next, "handled")

@@ -130,6 +130,9 @@ func leaseCTE(n int) string {
 
 const leaseExists = " AND EXISTS (SELECT 1 FROM lease)"
 
+// leaseArgs is how many arguments leaseCTE takes (LeaseHeld.args).
+const leaseArgs = 4
+
 func (l *LeaseHeld) args(args []any) []any {
 	return append(args, l.Queue, l.RoomID, l.Holder, l.Now.UnixMilli())
 }
