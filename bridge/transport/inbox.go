@@ -60,10 +60,11 @@ func (j *Job) Commit(ctx context.Context, writes func(ctx context.Context) error
 
 // CommitMarking is Commit for writes that can make the entry's "handled" mark
 // themselves, in the same statement, only while this replica holds the room (held
-// false: nothing written, and Commit's ErrLeaseLost follows). Committed alone on
-// PostgreSQL, write gets the mark and its statement is the whole commit, without
-// BEGIN and COMMIT; in a batch, or on SQLite, it runs in the transaction with a nil
-// mark and the entry is marked as Commit marks it.
+// false: nothing written, and Commit's ErrLeaseLost follows). On PostgreSQL, write
+// gets the mark and its statement is the whole commit, run at once without BEGIN and
+// COMMIT and without waiting to share a transaction with other writes; on SQLite it
+// runs in a transaction (shared or not) with a nil mark and the entry is marked as
+// Commit marks it.
 func (j *Job) CommitMarking(ctx context.Context, write func(ctx context.Context, mark *database.InboxMark) (held bool, err error)) error {
 	return j.commit(ctx, markingWrite(write))
 }

@@ -47,10 +47,11 @@ func (m *markedCopies) queued(t *testing.T) bool {
 	return n == 1
 }
 
-// A job's writes that can carry its inbox mark are, committed alone on PostgreSQL,
-// the whole commit: one statement with the mark, outside any transaction, and nothing
-// of it written while the room's lease is not held. On SQLite, and in a batch, they
-// run in the transaction without the mark, which the transport makes.
+// A job's writes that can carry its inbox mark are, on PostgreSQL, the whole commit:
+// one statement with the mark, outside any transaction, committed at once even while
+// a batch is being written, and nothing of it written while the room's lease is not
+// held. On SQLite they run in a transaction without the mark, which the transport
+// makes, and share a batch with the writes waiting beside them.
 func TestMarkingCommit(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.Database) {
 		ctx := context.Background()
@@ -92,25 +93,49 @@ func TestMarkingCommit(t *testing.T) {
 			<-release
 			return nil
 		}}}
-		batched := map[string]*markedCopies{}
+		others := map[string]*markedCopies{}
 		for _, key := range []string{"$a", "$b"} {
-			batched[key] = &markedCopies{db: db, key: key}
-			w := markingWrite(batched[key].write)
+			others[key] = &markedCopies{db: db, key: key}
+			w := markingWrite(others[key].write)
 			w.what, w.queue, w.room, w.handled = "commit", inboxQueue, testRoom, seqs[key]
 			writes[key] = w
 		}
-		wait := queueBehind(t, c, writes, []string{"$first", "$a", "$b"}, started, release)
-		for _, key := range []string{"$first", "$a", "$b"} {
-			if err := wait(key); err != nil {
-				t.Fatalf("%s: %v", key, err)
+		if postgres {
+			// While a batch holds the lane, the writes commit at once, each alone.
+			first := make(chan error, 1)
+			go func() { first <- c.do(ctx, writes["$first"]) }()
+			<-started
+			for _, key := range []string{"$a", "$b"} {
+				done := make(chan error, 1)
+				go func() { done <- c.do(ctx, writes[key]) }()
+				select {
+				case err := <-done:
+					if err != nil {
+						t.Fatalf("%s beside a batch: %v", key, err)
+					}
+				case <-time.After(5 * time.Second):
+					close(release)
+					t.Fatalf("%s waited for the batch beside it", key)
+				}
+			}
+			close(release)
+			if err := <-first; err != nil {
+				t.Fatalf("$first: %v", err)
+			}
+		} else {
+			wait := queueBehind(t, c, writes, []string{"$first", "$a", "$b"}, started, release)
+			for _, key := range []string{"$first", "$a", "$b"} {
+				if err := wait(key); err != nil {
+					t.Fatalf("%s: %v", key, err)
+				}
 			}
 		}
-		for key, m := range batched {
+		for key, m := range others {
 			if handled, _, _ := inboxRow(t, db, key); !handled || !m.queued(t) {
-				t.Errorf("%s in a batch: handled %v, queued %v", key, handled, m.queued(t))
+				t.Errorf("%s beside a batch: handled %v, queued %v", key, handled, m.queued(t))
 			}
-			if len(m.calls) != 1 || m.calls[0].mark != nil || !m.calls[0].inTxn {
-				t.Errorf("%s in a batch: calls %+v, want one, in the transaction, without the mark", key, m.calls)
+			if len(m.calls) != 1 || postgres == (m.calls[0].mark == nil) || postgres == m.calls[0].inTxn {
+				t.Errorf("%s beside a batch on %s: calls %+v, want one, with the mark and alone on PostgreSQL, in the shared transaction without it on SQLite", key, db.Dialect, m.calls)
 			}
 		}
 	})
