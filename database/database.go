@@ -26,6 +26,9 @@ const Owner = "contactcenter"
 
 type Database struct {
 	*dbutil.Database
+	// urgent, on PostgreSQL, holds the connections kept for urgent writes (see
+	// urgentExecable); nil on SQLite.
+	urgent       *dbutil.Database
 	Inbox        *InboxQuery
 	Outbox       *OutboxQuery
 	CustomerRoom *CustomerRoomQuery
@@ -138,7 +141,24 @@ func Open(cfg Config, log zerolog.Logger) (*Database, error) {
 	if cfg.MaxIdleConns > 0 {
 		raw.RawDB.SetMaxIdleConns(cfg.MaxIdleConns)
 	}
-	return New(raw), nil
+	db := New(raw)
+	if driver == "postgres" {
+		if db.urgent, err = openUrgent(uri, raw.Log); err != nil {
+			_ = raw.Close()
+			return nil, err
+		}
+		db.Inbox.urgent = db.urgent
+	}
+	return db, nil
+}
+
+// Close closes the pool and the connections kept for urgent writes.
+func (db *Database) Close() error {
+	var err error
+	if db.urgent != nil {
+		err = db.urgent.Close()
+	}
+	return errors.Join(db.Database.Close(), err)
 }
 
 // New wraps an open dbutil database.
@@ -146,7 +166,7 @@ func New(raw *dbutil.Database) *Database {
 	eventMap := &EventMapQuery{raw}
 	db := &Database{
 		Database:     raw,
-		Inbox:        &InboxQuery{newQueue(raw, "inbox", "seq", "handled_at")},
+		Inbox:        &InboxQuery{queue: newQueue(raw, "inbox", "seq", "handled_at")},
 		Outbox:       &OutboxQuery{queue: newQueue(raw, "outbox", "id", "sent_at"), copies: eventMap},
 		CustomerRoom: newCustomerRoomQuery(raw),
 		Conversation: newConversationQuery(raw),

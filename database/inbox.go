@@ -69,6 +69,8 @@ func (e *InboxEntry) Scan(row dbutil.Scannable) (*InboxEntry, error) {
 
 type InboxQuery struct {
 	queue
+	// urgent stores what homeserver transactions bring (see openUrgent).
+	urgent *dbutil.Database
 }
 
 // NewInboxEvent is one event to store with InsertMany.
@@ -103,8 +105,9 @@ const insertChunk = 200
 // over the rate limit are stored settled in the same statement, so that a flood costs
 // no write transaction of its own per event.
 //
-// The insert goes before other writers waiting for SQLite's write lock: the
-// homeserver waits for it before it sends anything else.
+// The homeserver waits for the insert before it sends anything else: it goes before
+// other writers waiting for SQLite's write lock, and on PostgreSQL it runs on the
+// connections kept for urgent writes.
 func (q *InboxQuery) InsertMany(ctx context.Context, source InboxSource, events []NewInboxEvent, now time.Time) (int, error) {
 	ctx = urgentWrite(ctx)
 	stored := 0
@@ -131,7 +134,7 @@ func (q *InboxQuery) InsertMany(ctx context.Context, source InboxSource, events 
 			args = append(args, e.Key, e.RoomID, src, string(e.Body), now.UnixMilli(), handledAt, lastErr)
 		}
 		query.WriteString(` ON CONFLICT (event_key) DO NOTHING`)
-		res, err := q.db.Exec(ctx, query.String(), args...)
+		res, err := urgentExecable(ctx, q.db, q.urgent).ExecContext(ctx, query.String(), args...)
 		if err != nil {
 			return stored, err
 		}
