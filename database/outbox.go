@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lib/pq"
 	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
@@ -209,6 +210,49 @@ func (q *OutboxQuery) MarkSentMany(ctx context.Context, sent []Sent, now time.Ti
 		return held, err
 	}
 	return true, q.copies.SetCopies(ctx, keys, events)
+}
+
+// markSentHeldQuery marks rows of several rooms sent and completes their copies in the
+// event map, each room's rows only while its lease is held, and returns the rooms
+// held. Its arguments are arrays, so one prepared statement serves every batch.
+const markSentHeldQuery = `
+	WITH lease AS (
+		UPDATE room_lease SET holder = holder
+		WHERE queue = $1 AND holder = $2 AND expires_at >= $3 AND room_id = ANY($4::text[])
+		RETURNING room_id
+	), marked AS (
+		UPDATE outbox SET event_id = sent.event_id, sent_at = $3, last_error = NULL
+		FROM unnest($5::bigint[], $6::text[]) AS sent (id, event_id)
+		WHERE outbox.id = sent.id AND outbox.room_id IN (SELECT room_id FROM lease)
+		RETURNING outbox.dedupe_key, outbox.event_id
+	), copies AS (
+		UPDATE event_map SET copy_event = marked.event_id FROM marked WHERE event_map.outbox_key = marked.dedupe_key
+	)
+	SELECT room_id FROM lease`
+
+// MarkSentHeld is MarkSentMany for the rows of several rooms in one statement
+// (PostgreSQL): the rows of a room are marked only while its lease is held. It
+// returns the rooms held; the others have been lost to another replica.
+func (q *OutboxQuery) MarkSentHeld(ctx context.Context, sent []Sent, leases LeasesHeld) (map[id.RoomID]bool, error) {
+	ids, events := make([]int64, len(sent)), make([]string, len(sent))
+	for i, s := range sent {
+		ids[i], events[i] = s.ID, s.EventID.String()
+	}
+	rooms := make([]string, len(leases.Rooms))
+	for i, r := range leases.Rooms {
+		rooms[i] = r.String()
+	}
+	rows, err := q.db.Query(ctx, markSentHeldQuery, leases.Queue, leases.Holder, leases.Now.UnixMilli(), pq.Array(rooms),
+		pq.Array(ids), pq.Array(events))
+	held, err := dbutil.NewRowIterWithError(rows, dbutil.ScanSingleColumn[id.RoomID], err).AsList()
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[id.RoomID]bool, len(held))
+	for _, room := range held {
+		out[room] = true
+	}
+	return out, nil
 }
 
 // SentEventID returns the event ID of a sent outbox entry ("" if not sent yet).

@@ -10,6 +10,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/contactcenter/contactcenter/database"
+	"github.com/contactcenter/contactcenter/internal/dbtest"
 )
 
 // The copies of one relayed event are queued in one statement (PostgreSQL) or one
@@ -193,4 +194,55 @@ func TestRelayCopiesWithTheirMark(t *testing.T) {
 			t.Fatalf("conversation = %d, %v", conv, err)
 		}
 	})
+}
+
+// Sends' records of several rooms are one statement on PostgreSQL: each room's rows
+// are marked sent, with their copies' event IDs in the event map, only while its
+// lease is held; the rooms held are returned.
+func TestSentRowsOfSeveralRoomsUnderTheirLeases(t *testing.T) {
+	db := dbtest.Open(t, "postgres")
+	ctx := context.Background()
+	now := time.UnixMilli(1_700_000_000_000)
+	origin := id.RoomID("!dm:y")
+	held, lost := id.RoomID("!held:x"), id.RoomID("!lost:x")
+	var sent []database.Sent
+	for _, room := range []id.RoomID{held, lost} {
+		key := "relay|" + room.String()
+		err := db.QueueCopies(ctx, database.RelayedEvent{Room: origin, Event: "$a", Author: "@c:y", Conversation: 1},
+			[]database.OutboxRow{{DedupeKey: key, RoomID: room, Sender: "@ghost:x", EventType: event.EventMessage, Content: map[string]string{"body": "a"}}},
+			[]database.Copy{{Room: room, OutboxKey: key}}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		heads, err := db.Outbox.Heads(ctx, room, 10)
+		if err != nil || len(heads) != 1 {
+			t.Fatalf("heads: %d, %v", len(heads), err)
+		}
+		sent = append(sent, database.Sent{ID: heads[0].ID, Key: key, EventID: id.EventID("$copy-in-" + room.String())})
+	}
+	if ok, err := db.Leases.Acquire(ctx, "outbox", held, "this replica", now, time.Minute); err != nil || !ok {
+		t.Fatalf("lease: %v %v", ok, err)
+	}
+	if ok, err := db.Leases.Acquire(ctx, "outbox", lost, "another replica", now, time.Minute); err != nil || !ok {
+		t.Fatalf("the other's lease: %v %v", ok, err)
+	}
+	leases := database.LeasesHeld{Queue: "outbox", Rooms: []id.RoomID{held, lost}, Holder: "this replica", Now: now}
+	for range 2 { // the same records again change nothing
+		rooms, err := db.Outbox.MarkSentHeld(ctx, sent, leases)
+		if err != nil || len(rooms) != 1 || !rooms[held] {
+			t.Fatalf("rooms held: %v, %v; want only %s", rooms, err, held)
+		}
+		if got, err := db.EventMap.Translate(ctx, origin, "$a", held); err != nil || got != sent[0].EventID {
+			t.Fatalf("copy in the held room: %q, %v", got, err)
+		}
+		if got, _ := db.EventMap.Translate(ctx, origin, "$a", lost); got != "" {
+			t.Fatalf("copy recorded in the room lost: %q", got)
+		}
+		if evt, _ := db.Outbox.SentEventID(ctx, "relay|"+lost.String()); evt != "" {
+			t.Fatalf("the row of the room lost marked sent: %q", evt)
+		}
+		if n, err := db.Outbox.CountPending(ctx); err != nil || n != 1 {
+			t.Fatalf("pending: %d %v; want the lost room's row", n, err)
+		}
+	}
 }

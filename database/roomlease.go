@@ -113,6 +113,15 @@ type LeaseHeld struct {
 	Now    time.Time
 }
 
+// LeasesHeld names the leases of one holder on several rooms of a queue that a write
+// must find held, each for its room's rows.
+type LeasesHeld struct {
+	Queue  string
+	Rooms  []id.RoomID
+	Holder string
+	Now    time.Time
+}
+
 // guard wraps an UPDATE (with a WHERE clause and n arguments) so that it changes rows
 // only while the lease is held, locking the lease row until the transaction ends.
 func (l *LeaseHeld) guard(update string, n int) string {

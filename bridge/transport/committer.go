@@ -47,6 +47,10 @@ type Sent struct {
 	EventID id.EventID
 }
 
+func (s Sent) row() database.Sent {
+	return database.Sent{ID: s.Entry.ID, Key: s.Entry.DedupeKey, EventID: s.EventID}
+}
+
 // committer runs the transport's write transactions as a group commit: rooms work in
 // parallel and each waits for its own writes to commit before it goes on (so a
 // room's order is kept), but the writes that arrive while a transaction commits share
@@ -57,7 +61,8 @@ type Sent struct {
 // error; the others commit. Alone, a write is a
 // transaction of its own; under load the cost of a commit and of the shared
 // statements is divided by the number of rooms waiting. On PostgreSQL a write that is
-// one statement by itself does not join batches (see oneStatement).
+// one statement by itself does not join batches (see oneStatement), and a batch of
+// nothing but sends' records is one statement (see recordAll).
 type committer struct {
 	t *Transport
 	// lanes are the queues of batches that commit at once, each write in its room's
@@ -248,6 +253,11 @@ func (c *committer) commit(batch []*pendingWrite) {
 		batch[0].done <- c.alone(batch[0])
 		return
 	}
+	if c.recordsOnly(batch) {
+		answered = true
+		c.recordAll(batch)
+		return
+	}
 	errs := make([]error, len(batch))
 	err := c.t.db.DoTxn(context.WithoutCancel(batch[0].ctx), nil, func(ctx context.Context) error {
 		return c.writeBatch(ctx, batch, errs)
@@ -262,6 +272,51 @@ func (c *committer) commit(batch []*pendingWrite) {
 	}
 	for i, w := range batch {
 		w.done <- errors.Join(err, errs[i])
+	}
+}
+
+// recordsOnly tells whether a batch is nothing but sends' records, on PostgreSQL with
+// leases: it is then one statement, without a transaction (recordAll).
+func (c *committer) recordsOnly(batch []*pendingWrite) bool {
+	if c.t.db.Dialect != dbutil.Postgres || c.t.leases[outboxQueue] == nil {
+		return false
+	}
+	for _, w := range batch {
+		if w.fn != nil || w.handled != 0 || w.sent == nil || w.queue != outboxQueue {
+			return false
+		}
+	}
+	return true
+}
+
+// recordAll writes a batch of sends' records in one statement, each room's records
+// only while its lease is held: a write whose room was lost gets ErrLeaseLost, as in
+// a batch's transaction.
+func (c *committer) recordAll(batch []*pendingWrite) {
+	t := c.t
+	sent := make([]database.Sent, len(batch))
+	var rooms []id.RoomID
+	for i, w := range batch {
+		sent[i] = w.sent.row()
+		if !slices.Contains(rooms, w.room) {
+			rooms = append(rooms, w.room)
+		}
+	}
+	var held map[id.RoomID]bool
+	ctx := context.WithoutCancel(batch[0].ctx)
+	err := t.guard.call(ctx, "record sends", func() (err error) {
+		held, err = t.db.Outbox.MarkSentHeld(ctx, sent, database.LeasesHeld{Queue: outboxQueue, Rooms: rooms, Holder: t.holder, Now: t.now()})
+		return err
+	})
+	for _, w := range batch {
+		switch {
+		case err != nil:
+			w.done <- err
+		case !held[w.room]:
+			w.done <- ErrLeaseLost
+		default:
+			w.done <- nil
+		}
 	}
 }
 

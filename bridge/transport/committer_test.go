@@ -3,10 +3,14 @@ package transport
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"go.mau.fi/util/dbutil"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
 
 	"github.com/contactcenter/contactcenter/database"
 	"github.com/contactcenter/contactcenter/internal/dbtest"
@@ -238,5 +242,71 @@ func queueBehind(t *testing.T, c *committer, writes map[string]*pendingWrite, ke
 			t.Fatalf("%s: no answer", key)
 			return nil
 		}
+	}
+}
+
+// beginCounter counts the transactions begun on a database.
+type beginCounter struct {
+	dbutil.DatabaseLogger
+	n atomic.Int32
+}
+
+func (c *beginCounter) QueryTiming(ctx context.Context, method, query string, args []any, nrows int, took time.Duration, err error) {
+	if method == "Begin" {
+		c.n.Add(1)
+	}
+	c.DatabaseLogger.QueryTiming(ctx, method, query, args, nrows, took, err)
+}
+
+// On PostgreSQL a batch of nothing but sends' records is one statement, without a
+// transaction: the records of a room this replica holds are written, and one for a
+// room another replica took gets ErrLeaseLost, its row left unsent.
+func TestRecordsOfSeveralRoomsInOneStatement(t *testing.T) {
+	db := dbtest.Open(t, "postgres")
+	ctx := context.Background()
+	tr, c := startOneLane(t, db)
+	held, lost := id.RoomID("!held:example.org"), id.RoomID("!lost:example.org")
+	if ok, err := tr.leases[outboxQueue].Acquire(ctx, held); err != nil || !ok {
+		t.Fatalf("lease: %v %v", ok, err)
+	}
+	if ok, err := NewLease(db.Leases, outboxQueue, "another replica", time.Now).Acquire(ctx, lost); err != nil || !ok {
+		t.Fatalf("the other replica's lease: %v %v", ok, err)
+	}
+	seqs := fileEvents(t, db, []string{"$first"})
+	started, release := make(chan struct{}), make(chan struct{})
+	writes := map[string]*pendingWrite{"$first": {what: "first", handled: seqs["$first"], fn: func(context.Context) error {
+		close(started)
+		<-release
+		return nil
+	}}}
+	keys := []string{"$first"}
+	for _, room := range []id.RoomID{held, held, lost} {
+		key := fmt.Sprintf("note|%s|%d", room, len(keys))
+		if err := db.Outbox.Enqueue(ctx, key, room, "@acme:example.org", event.EventMessage, map[string]string{"body": key}, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		heads, err := db.Outbox.Heads(ctx, room, 10)
+		if err != nil || len(heads) == 0 {
+			t.Fatalf("heads: %v", err)
+		}
+		entry := heads[len(heads)-1]
+		writes[key] = &pendingWrite{what: "record send", queue: outboxQueue, room: room, sent: &Sent{Entry: entry, EventID: id.EventID("$sent-" + key)}}
+		keys = append(keys, key)
+	}
+	begins := &beginCounter{DatabaseLogger: db.Log}
+	db.Log = begins
+	wait := queueBehind(t, c, writes, keys, started, release)
+	for _, key := range keys {
+		err := wait(key)
+		room := writes[key].room
+		if room == lost && !errors.Is(err, ErrLeaseLost) || room != lost && err != nil {
+			t.Errorf("%s: %v", key, err)
+		}
+		if sent, _, _ := outboxRow(t, db, key); key != "$first" && sent != (room == held) {
+			t.Errorf("%s marked sent: %v", key, sent)
+		}
+	}
+	if n := begins.n.Load(); n != 1 {
+		t.Errorf("%d transactions begun; want only the first write's", n)
 	}
 }

@@ -139,7 +139,7 @@ func (t *Transport) Recorded(ctx context.Context) error { return t.inFlight.wait
 func (t *Transport) writeSent(ctx context.Context, sent []Sent, lease *database.LeaseHeld) error {
 	rows := make([]database.Sent, len(sent))
 	for i, s := range sent {
-		rows[i] = database.Sent{ID: s.Entry.ID, Key: s.Entry.DedupeKey, EventID: s.EventID}
+		rows[i] = s.row()
 	}
 	if held, err := t.db.Outbox.MarkSentMany(ctx, rows, t.now(), lease); err != nil {
 		return err
