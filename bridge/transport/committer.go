@@ -47,6 +47,7 @@ type Sent struct {
 	EventID id.EventID
 }
 
+// row is the send as the outbox records it.
 func (s Sent) row() database.Sent {
 	return database.Sent{ID: s.Entry.ID, Key: s.Entry.DedupeKey, EventID: s.EventID}
 }
