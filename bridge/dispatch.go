@@ -175,6 +175,22 @@ func (b *Bridge) roleOf(ctx context.Context, j *job) (roomRole, error) {
 	return b.classifyRoom(ctx, j.evt.RoomID)
 }
 
+// readTurn reads a room's inbox heads for a turn (transport.Config.ReadTurn) together
+// with the room as a customer room and its open conversation, in one statement: the
+// turn's first event then finds its room read (roleOf), as the turn's next events do
+// when the one before kept it. A room known to be a staff room reads its inbox alone.
+func (b *Bridge) readTurn(ctx context.Context, roomID id.RoomID, limit int) ([]*database.InboxEntry, any, error) {
+	if _, staff := b.roomKinds.get(roomID); staff {
+		heads, err := b.DB.Inbox.Heads(ctx, roomID, limit)
+		return heads, nil, err
+	}
+	heads, room, err := b.DB.Inbox.HeadsWithRoom(ctx, roomID, limit)
+	if err != nil || room == nil || room.Open == nil {
+		return heads, nil, err
+	}
+	return heads, keepRoom(room, room.Open), nil
+}
+
 // classifyRoom finds what a room is to the service: in the table its kind says, when
 // it was classified before (see roomKinds), else in each in turn.
 func (b *Bridge) classifyRoom(ctx context.Context, roomID id.RoomID) (roomRole, error) {

@@ -81,6 +81,7 @@ func (b *Bridge) queues() *transport.Transport {
 		t := transport.New(transport.Config{
 			DB:       b.DB,
 			Handle:   b.countFailures(b.handleEntry),
+			ReadTurn: b.readTurn,
 			OnGiveUp: b.countGiveUps(b.giveUp),
 			OnPanic:  b.countPanic,
 			Send:     b.sendEndingTyping,

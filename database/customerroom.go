@@ -21,13 +21,17 @@ const (
 	// needs both, and one statement is one round trip. The conversation's columns are
 	// those of conversationColumns, with zero values where there is none.
 	getCustomerRoomWithOpenQuery = `
-		SELECT r.room_id, r.tenant_id, r.customer_mxid, r.joined_at, r.left_at,
+		SELECT ` + customerRoomWithOpenColumns + `
+		FROM customer_room r LEFT JOIN conversation c ON c.room_id = r.room_id AND c.status <> 'closed'
+		WHERE r.room_id = $1`
+	// customerRoomWithOpenColumns are a customer room's and its open conversation's
+	// columns (CustomerRoom.scanWithOpen), none of them NULL when the room is missing.
+	customerRoomWithOpenColumns = `COALESCE(r.room_id, ''), COALESCE(r.tenant_id, ''), COALESCE(r.customer_mxid, ''),
+			COALESCE(r.joined_at, 0), r.left_at,
 			COALESCE(c.id, 0), COALESCE(c.tenant_id, ''), COALESCE(c.room_id, ''), COALESCE(c.status, ''),
 			COALESCE(c.opened_at, 0), c.closed_at, c.offered_to, c.offered_at, c.agent_user_id, c.assigned_at,
 			c.ghost_user_id, c.desk_room_id, c.side_room_id, COALESCE(c.priority, 0), COALESCE(c.task, ''),
-			r.customer_mxid
-		FROM customer_room r LEFT JOIN conversation c ON c.room_id = r.room_id AND c.status <> 'closed'
-		WHERE r.room_id = $1`
+			COALESCE(r.customer_mxid, '')`
 )
 
 // ErrRoomTaken: the room is recorded for another tenant or another customer. A
@@ -99,14 +103,24 @@ func (q *CustomerRoomQuery) Get(ctx context.Context, roomID id.RoomID) (*Custome
 // GetWithOpen returns the customer room with its open conversation (OpenRead set), or
 // nil if the room is not one.
 func (q *CustomerRoomQuery) GetWithOpen(ctx context.Context, roomID id.RoomID) (*CustomerRoom, error) {
-	row := q.GetDB().QueryRow(ctx, getCustomerRoomWithOpenQuery, roomID)
+	return noRow(scanWithOpen(q.GetDB().QueryRow(ctx, getCustomerRoomWithOpenQuery, roomID)))
+}
+
+// scanWithOpen scans customerRoomWithOpenColumns, after more (the columns before
+// them); the room is nil when the row had none.
+func scanWithOpen(row dbutil.Scannable, more ...any) (*CustomerRoom, error) {
 	room := &CustomerRoom{OpenRead: true}
 	conv, err := (&Conversation{}).Scan(scanFunc(func(convDest ...any) error {
-		_, err := room.scanWith(row, convDest...)
+		_, err := room.scanWith(scanFunc(func(roomDest ...any) error {
+			return row.Scan(append(more, roomDest...)...)
+		}), convDest...)
 		return err
 	}))
 	if err != nil {
-		return noRow(room, err)
+		return nil, err
+	}
+	if room.RoomID == "" {
+		return nil, nil
 	}
 	if conv.ID != 0 {
 		room.Open = conv

@@ -3,8 +3,11 @@ package database_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
+
+	"maunium.net/go/mautrix/id"
 
 	"github.com/contactcenter/contactcenter/database"
 )
@@ -59,10 +62,34 @@ func TestCustomerRoomWithOpenConversation(t *testing.T) {
 		if err := db.CustomerRoom.Put(ctx, room); err != nil {
 			t.Fatal(err)
 		}
+		if heads, got, err := db.Inbox.HeadsWithRoom(ctx, room.RoomID, 8); err != nil || len(heads) != 0 || got != nil {
+			t.Fatalf("no heads: %d, %+v, %v", len(heads), got, err)
+		}
+		for _, key := range []string{"$1", "$2", "$other"} {
+			roomID := room.RoomID
+			if key == "$other" {
+				roomID = "!other:x"
+			}
+			if _, err := db.Inbox.InsertMany(ctx, database.SourceTransaction, []database.NewInboxEvent{{Key: key, RoomID: roomID, Body: []byte(`{}`)}}, now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// The inbox's heads read with the room give the room as GetWithOpen does.
+		withHeads := func(stage string, roomID id.RoomID, want *database.CustomerRoom) {
+			t.Helper()
+			heads, got, err := db.Inbox.HeadsWithRoom(ctx, roomID, 8)
+			if err != nil || len(heads) == 0 || heads[0].RoomID != roomID || !reflect.DeepEqual(got, want) {
+				t.Fatalf("%s, read with the heads: %d heads, %+v, want %+v (%v)", stage, len(heads), got, want, err)
+			}
+			if plain, _ := db.Inbox.Heads(ctx, roomID, 8); !reflect.DeepEqual(heads, plain) {
+				t.Fatalf("%s: heads %+v, want %+v", stage, heads, plain)
+			}
+		}
 		got, err := db.CustomerRoom.GetWithOpen(ctx, room.RoomID)
 		if err != nil || got == nil || !got.OpenRead || got.Open != nil || !got.Serves("acme", "@alice:y") || !got.JoinedAt.Equal(now) {
 			t.Fatalf("before any conversation: %+v %v", got, err)
 		}
+		withHeads("before any conversation", room.RoomID, got)
 		conv, err := db.Conversation.Start(ctx, database.NewConversation{TenantID: "acme", RoomID: room.RoomID,
 			Ghost: "@g:x", DeskRoom: "!desk:x", SideRoom: "!side:x"}, now)
 		if err != nil {
@@ -75,14 +102,17 @@ func TestCustomerRoomWithOpenConversation(t *testing.T) {
 		if got, err = db.CustomerRoom.GetWithOpen(ctx, room.RoomID); err != nil || got.Open == nil || *got.Open != *want {
 			t.Fatalf("with an open conversation: %+v, want %+v (%v)", got.Open, want, err)
 		}
+		withHeads("with an open conversation", room.RoomID, got)
 		if _, err = db.Conversation.Close(ctx, conv.ID, now.Add(time.Minute)); err != nil {
 			t.Fatal(err)
 		}
 		if got, err = db.CustomerRoom.GetWithOpen(ctx, room.RoomID); err != nil || got.Open != nil {
 			t.Fatalf("after the close: %+v %v", got.Open, err)
 		}
+		withHeads("after the close", room.RoomID, got)
 		if got, err = db.CustomerRoom.GetWithOpen(ctx, "!other:x"); err != nil || got != nil {
 			t.Fatalf("not a customer room: %+v %v", got, err)
 		}
+		withHeads("not a customer room", "!other:x", nil)
 	})
 }

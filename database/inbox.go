@@ -19,6 +19,13 @@ const (
 	headInboxQuery = `
 		SELECT seq, event_key, room_id, source, body, received_at, attempts, next_attempt
 		FROM inbox WHERE room_id = $1 AND handled_at IS NULL ORDER BY seq LIMIT $2`
+	headInboxWithRoomQuery = `
+		SELECT i.seq, i.event_key, i.room_id, i.source, i.body, i.received_at, i.attempts, i.next_attempt,
+			` + customerRoomWithOpenColumns + `
+		FROM (` + headInboxQuery + `) i
+		LEFT JOIN customer_room r ON r.room_id = i.room_id
+		LEFT JOIN conversation c ON c.room_id = r.room_id AND c.status <> 'closed'
+		ORDER BY i.seq`
 )
 
 // InboxSource says how an event reached the service and, for a customer's event
@@ -165,6 +172,27 @@ func (q *InboxQuery) Head(ctx context.Context, roomID id.RoomID) (*InboxEntry, e
 		return nil, nil
 	}
 	return entry, err
+}
+
+// HeadsWithRoom is Heads that also returns the room as a customer room with its open
+// conversation (CustomerRoomQuery.GetWithOpen), read in the same statement: nil when
+// there are no heads or the room is not a customer room.
+func (q *InboxQuery) HeadsWithRoom(ctx context.Context, roomID id.RoomID, limit int) ([]*InboxEntry, *CustomerRoom, error) {
+	rows, err := q.db.Query(ctx, headInboxWithRoomQuery, roomID, limit)
+	var room *CustomerRoom
+	heads, err := dbutil.NewRowIterWithError(rows, func(row dbutil.Scannable) (*InboxEntry, error) {
+		entry := &InboxEntry{}
+		_, err := entry.Scan(scanFunc(func(entryDest ...any) error {
+			var err error
+			room, err = scanWithOpen(row, entryDest...)
+			return err
+		}))
+		return entry, err
+	}, err).AsList()
+	if err != nil {
+		return nil, nil, err
+	}
+	return heads, room, nil
 }
 
 // Heads returns up to limit of the room's first pending events, in order.

@@ -96,7 +96,7 @@ func (j *Job) commit(ctx context.Context, w *pendingWrite) error {
 func (t *Transport) newInboxDrainer() *drainer[*database.InboxEntry] {
 	return &drainer[*database.InboxEntry]{
 		queue: inboxQueue,
-		heads: t.db.Inbox.Heads,
+		heads: t.inboxHeads,
 		state: func(e *database.InboxEntry) rowState {
 			return rowState{id: e.Seq, key: e.Key, attempts: e.Attempts, nextAttempt: e.NextAttempt}
 		},
@@ -111,6 +111,19 @@ func (t *Transport) newInboxDrainer() *drainer[*database.InboxEntry] {
 		now:        t.now,
 		guard:      &t.guard,
 	}
+}
+
+// inboxHeads reads a turn's entries, and the room's state for its first job when the
+// caller reads that with them (Config.ReadTurn).
+func (t *Transport) inboxHeads(ctx context.Context, roomID id.RoomID, limit int) ([]*database.InboxEntry, error) {
+	if t.cfg.ReadTurn == nil {
+		return t.db.Inbox.Heads(ctx, roomID, limit)
+	}
+	heads, state, err := t.cfg.ReadTurn(ctx, roomID, limit)
+	if err == nil {
+		turnMemoOf(ctx).leave(state)
+	}
+	return heads, err
 }
 
 // handle runs the handler on one entry and commits it if the handler did not. The

@@ -69,6 +69,11 @@ type Config struct {
 	// OnPanic, when set, is told of each panic recovered, with where it happened
 	// (the queue, "inbox give-up", "poll", "room", "after commit"...).
 	OnPanic func(where string)
+	// ReadTurn, when set, reads a room's inbox heads (up to limit) for a turn in place
+	// of the inbox alone, with the room's state read in the same statement: the
+	// turn's first job gets it as Reused, as a job gets what the one before it kept
+	// (see turnMemo); nil for none.
+	ReadTurn func(ctx context.Context, roomID id.RoomID, limit int) ([]*database.InboxEntry, any, error)
 	// HoldInbox files what arrives without handling it.
 	HoldInbox bool
 	// Now is the clock (time.Now if nil).

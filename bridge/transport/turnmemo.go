@@ -12,7 +12,8 @@ import "context"
 // which is all a fresh read would promise of changes made elsewhere. What the room's
 // own entries change is the handlers' to judge: a handler keeps a value only when its
 // commit left that state as it was; any other entry, a failure and the turn's end
-// drop it.
+// drop it. The turn's first entry may find the room's state read with the turn's
+// entries (Config.ReadTurn): read after all of them had arrived, too.
 type turnMemo struct{ value any }
 
 type turnMemoKey struct{}
