@@ -25,7 +25,7 @@ const (
 		FROM customer_room r LEFT JOIN conversation c ON c.room_id = r.room_id AND c.status <> 'closed'
 		WHERE r.room_id = $1`
 	// customerRoomWithOpenColumns are a customer room's and its open conversation's
-	// columns (CustomerRoom.scanWithOpen), none of them NULL when the room is missing.
+	// columns (scanWithOpen), none of them NULL when the room is missing.
 	customerRoomWithOpenColumns = `COALESCE(r.room_id, ''), COALESCE(r.tenant_id, ''), COALESCE(r.customer_mxid, ''),
 			COALESCE(r.joined_at, 0), r.left_at,
 			COALESCE(c.id, 0), COALESCE(c.tenant_id, ''), COALESCE(c.room_id, ''), COALESCE(c.status, ''),
