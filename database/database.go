@@ -26,9 +26,6 @@ const Owner = "contactcenter"
 
 type Database struct {
 	*dbutil.Database
-	// urgent, on PostgreSQL, holds the connections kept for urgent writes (see
-	// urgentExecable); nil on SQLite.
-	urgent       *dbutil.Database
 	Inbox        *InboxQuery
 	Outbox       *OutboxQuery
 	CustomerRoom *CustomerRoomQuery
@@ -143,11 +140,10 @@ func Open(cfg Config, log zerolog.Logger) (*Database, error) {
 	}
 	db := New(raw)
 	if driver == "postgres" {
-		if db.urgent, err = openUrgent(uri, raw.Log); err != nil {
+		if db.Inbox.urgent, err = openUrgent(uri, raw.Log); err != nil {
 			_ = raw.Close()
 			return nil, err
 		}
-		db.Inbox.urgent = db.urgent
 	}
 	return db, nil
 }
@@ -155,8 +151,8 @@ func Open(cfg Config, log zerolog.Logger) (*Database, error) {
 // Close closes the pool and the connections kept for urgent writes.
 func (db *Database) Close() error {
 	var err error
-	if db.urgent != nil {
-		err = db.urgent.Close()
+	if db.Inbox.urgent != nil {
+		err = db.Inbox.urgent.Close()
 	}
 	return errors.Join(db.Database.Close(), err)
 }

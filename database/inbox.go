@@ -76,7 +76,8 @@ func (e *InboxEntry) Scan(row dbutil.Scannable) (*InboxEntry, error) {
 
 type InboxQuery struct {
 	queue
-	// urgent stores what homeserver transactions bring (see openUrgent).
+	// urgent stores what homeserver transactions bring (see openUrgent): on
+	// PostgreSQL the connections kept for it, which Database.Close closes; nil on SQLite.
 	urgent *dbutil.Database
 }
 
