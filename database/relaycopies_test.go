@@ -246,3 +246,48 @@ func TestSentRowsOfSeveralRoomsUnderTheirLeases(t *testing.T) {
 		}
 	}
 }
+
+// The records' statement keeps its generic plan after PostgreSQL's five custom plans:
+// planned again on every call, which its array parameters cause when the generic
+// plan counts them ten rows long, the planning costs more than the statement.
+func TestSentRowsStatementKeepsItsPlan(t *testing.T) {
+	db := dbtest.Open(t, "postgres")
+	db.RawDB.SetMaxOpenConns(1) // one session, whose prepared statements are counted
+	ctx := context.Background()
+	now := time.UnixMilli(1_700_000_000_000)
+	room := id.RoomID("!desk:x")
+	if ok, err := db.Leases.Acquire(ctx, "outbox", room, "this replica", now, time.Minute); err != nil || !ok {
+		t.Fatalf("lease: %v %v", ok, err)
+	}
+	// Tables of a service at work, and their statistics, which the plans' costs are
+	// estimated from.
+	for _, fill := range []string{
+		`INSERT INTO room_lease SELECT 'outbox', '!r' || i, 'this replica', 0 FROM generate_series(1, 150) i`,
+		`INSERT INTO outbox (dedupe_key, room_id, sender, event_type, content, created_at)
+			SELECT 'k' || i, '!r' || i % 150, '@ghost:x', 'm.room.message', '{"body":"a"}', 1 FROM generate_series(1, 5000) i`,
+		`INSERT INTO event_map (origin_room, origin_event, copy_room, outbox_key, author)
+			SELECT '!dm' || i % 150, '$e' || i, '!r' || i % 150, 'k' || i, '@c:y' FROM generate_series(1, 5000) i`,
+		`ANALYZE room_lease, outbox, event_map`,
+	} {
+		if _, err := db.Exec(ctx, fill); err != nil {
+			t.Fatal(err)
+		}
+	}
+	leases := database.LeasesHeld{Queue: "outbox", Rooms: []id.RoomID{room}, Holder: "this replica", Now: now}
+	const calls = 9
+	for i := range calls {
+		batch := []database.Sent{{ID: int64(2 * i), EventID: "$a"}, {ID: int64(2*i + 1), EventID: "$b"}}
+		if _, err := db.Outbox.MarkSentHeld(ctx, batch[:1+i%2], leases); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var generic, custom int
+	err := db.QueryRow(ctx, `SELECT generic_plans, custom_plans FROM pg_prepared_statements
+		WHERE statement LIKE '%UPDATE outbox SET event_id = sent.event_id%'`).Scan(&generic, &custom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if custom > 5 || generic+custom != calls {
+		t.Fatalf("%d generic and %d custom plans in %d calls; want at most PostgreSQL's five custom ones", generic, custom, calls)
+	}
+}
