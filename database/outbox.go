@@ -221,12 +221,10 @@ func (q *OutboxQuery) MarkSentMany(ctx context.Context, sent []Sent, now time.Ti
 // plan of the two or three a batch has, so PostgreSQL plans the statement again on
 // every call (0.2 ms, more than it takes to run). With the LIMIT the generic plan
 // counts one row and is kept; its shape is the custom plans' (index scans per row).
+//
+// $3, the leases' time, is also the rows' time sent.
 const markSentHeldQuery = `
-	WITH lease AS (
-		UPDATE room_lease SET holder = holder
-		WHERE queue = $1 AND holder = $2 AND expires_at >= $3 AND room_id = ANY($4::text[])
-		RETURNING room_id
-	), marked AS (
+	WITH ` + leasesCTE + `, marked AS (
 		UPDATE outbox SET event_id = sent.event_id, sent_at = $3, last_error = NULL
 		FROM (SELECT * FROM unnest($5::bigint[], $6::text[]) LIMIT cardinality($5::bigint[])) AS sent (id, event_id)
 		WHERE outbox.id = sent.id AND outbox.room_id IN (SELECT room_id FROM lease)
@@ -244,12 +242,7 @@ func (q *OutboxQuery) MarkSentHeld(ctx context.Context, sent []Sent, leases Leas
 	for i, s := range sent {
 		ids[i], events[i] = s.ID, s.EventID.String()
 	}
-	rooms := make([]string, len(leases.Rooms))
-	for i, r := range leases.Rooms {
-		rooms[i] = r.String()
-	}
-	rows, err := q.db.Query(ctx, markSentHeldQuery, leases.Queue, leases.Holder, leases.Now.UnixMilli(), pq.Array(rooms),
-		pq.Array(ids), pq.Array(events))
+	rows, err := q.db.Query(ctx, markSentHeldQuery, append(leases.args(), pq.Array(ids), pq.Array(events))...)
 	held, err := dbutil.NewRowIterWithError(rows, dbutil.ScanSingleColumn[id.RoomID], err).AsList()
 	if err != nil {
 		return nil, err

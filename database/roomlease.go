@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lib/pq"
 	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix/id"
 )
@@ -120,6 +121,23 @@ type LeasesHeld struct {
 	Rooms  []id.RoomID
 	Holder string
 	Now    time.Time
+}
+
+// leasesCTE is leaseCTE for a LeasesHeld: the WITH query "lease" that checks (and
+// locks) the leases of its rooms, returning the room_id of each held; its arguments
+// (LeasesHeld.args) are $1 to $4.
+const leasesCTE = `lease AS (
+		UPDATE room_lease SET holder = holder
+		WHERE queue = $1 AND holder = $2 AND expires_at >= $3 AND room_id = ANY($4::text[])
+		RETURNING room_id
+	)`
+
+func (l LeasesHeld) args() []any {
+	rooms := make([]string, len(l.Rooms))
+	for i, r := range l.Rooms {
+		rooms[i] = r.String()
+	}
+	return []any{l.Queue, l.Holder, l.Now.UnixMilli(), pq.Array(rooms)}
 }
 
 // guard wraps an UPDATE (with a WHERE clause and n arguments) so that it changes rows
