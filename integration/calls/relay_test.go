@@ -101,6 +101,9 @@ func TestRelayedPionCall(t *testing.T) {
 		rb.ready(t, dave)
 		cust := newRoomPeer(t, alice.Client, alice.room, "alice")
 		carolPeer := newRoomPeer(t, carol.Client, conv.DeskRoom, "carol")
+		// Dave's peer watches from before Carol's call ends: the service rings him the
+		// moment it does, and a peer takes only what arrives after its start.
+		davePeer := newRoomPeer(t, dave.Client, conv.DeskRoom, "dave")
 		cust.call(t, rb.acme)
 		carolPeer.ringing(t, waitLong)
 		rang := time.Now()
@@ -111,7 +114,6 @@ func TestRelayedPionCall(t *testing.T) {
 		if waited := time.Since(rang); waited < ringTimeout-time.Second {
 			t.Fatalf("Carol's call ended after %s; ring_timeout is %s", waited, ringTimeout)
 		}
-		davePeer := newRoomPeer(t, dave.Client, conv.DeskRoom, "dave")
 		inv := davePeer.ringing(t, waitLong)
 		if inv.Invitee != dave.UserID.String() {
 			t.Fatalf("the next call rings %s; want Dave", inv.Invitee)
